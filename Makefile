@@ -1,0 +1,36 @@
+# nlkit: `make test` runs every test tier on a fresh machine, installing
+# what it needs; `make run` lists interfaces (the main job).
+GO ?= go
+
+.PHONY: all run build deps vet test unit fuzz bench clean
+
+all: build
+
+run:
+	$(GO) run ./cmd/nlkit link
+
+build:
+	$(GO) build ./...
+
+deps:
+	./scripts/install-deps.sh
+	$(GO) mod download
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=darwin $(GO) build ./netlink/... ./nltest/... ./rtnl/...
+
+# Tier 1 (unit, fake kernel), tier 2 (real kernel, in throwaway network
+# namespaces; needs root) and tier 3 (kernel module in a QEMU VM), with the
+# race detector; then every fuzz target briefly.
+test: deps vet
+	$(GO) test -race -count=1 -timeout 15m ./...
+	./scripts/fuzz.sh
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+fuzz:
+	./scripts/fuzz.sh

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nlkit/nlkit/netlink"
+	"github.com/nlkit/nlkit/rtnl"
+)
+
+// app holds the global options and output streams of one invocation.
+type app struct {
+	json   bool
+	pretty bool
+	netns  string
+	out    io.Writer
+	errOut io.Writer
+}
+
+// config returns the netlink configuration the global options ask for.
+func (a *app) config() *netlink.Config {
+	return &netlink.Config{NetNS: a.netns}
+}
+
+func (a *app) rtnl() (*rtnl.Client, error) {
+	return rtnl.Dial(a.config())
+}
+
+// printJSON writes v as JSON, indented with --pretty.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.out)
+	if a.pretty {
+		enc.SetIndent("", "  ")
+	}
+	return enc.Encode(v)
+}
+
+func newRoot(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "nlkit",
+		Short: "Linux netlink toolkit: interfaces, routes, events and more",
+		Long: `nlkit talks netlink to the Linux kernel, as ip, ip monitor, ss,
+conntrack and genl do, with JSON output throughout (-j).
+
+Examples:
+  nlkit link                 list interfaces (like ip link)
+  nlkit -j link              the same as a JSON array (field names as ip -j)
+  nlkit -n blue link         inside network namespace "blue" (like ip -n)
+
+Set NLKIT_DEBUG=1 to print every netlink message sent and received.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().BoolVarP(&a.json, "json", "j", false, "print JSON")
+	root.PersistentFlags().BoolVarP(&a.pretty, "pretty", "p", false, "indent JSON output")
+	root.PersistentFlags().StringVarP(&a.netns, "netns", "n", "", "run inside network namespace `NAME` (as ip -n)")
+	root.AddCommand(newLinkCmd(a))
+	return root
+}
+
+// normalizeArgs accepts iproute2's single-dash long options (-json,
+// -netns) as aliases of the double-dash ones.
+func normalizeArgs(args []string) []string {
+	long := map[string]bool{"-json": true, "-netns": true, "-pretty": true, "-help": true}
+	out := make([]string, len(args))
+	for i, s := range args {
+		name, _, _ := strings.Cut(s, "=")
+		if long[name] {
+			s = "-" + s
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	a := &app{out: stdout, errOut: stderr}
+	root := newRoot(a)
+	root.SetArgs(normalizeArgs(args))
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(stderr, "nlkit: %s\n", describeError(err))
+		return 1
+	}
+	return 0
+}
+
+// describeError turns an error into a sentence a user can act on.
+func describeError(err error) string {
+	msg := err.Error()
+	var oe *netlink.OpError
+	if errors.As(err, &oe) {
+		msg = strings.TrimPrefix(msg, "netlink ")
+	}
+	switch {
+	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES):
+		msg += " (this needs root or CAP_NET_ADMIN)"
+	case errors.Is(err, os.ErrNotExist) && strings.Contains(msg, "network namespace"):
+		msg += " (see `ip netns list`)"
+	}
+	return msg
+}

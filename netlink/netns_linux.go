@@ -1,0 +1,52 @@
+//go:build linux
+
+package netlink
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+func inNamedNetNS(name string, fn func() error) error {
+	fd, err := unix.Open(NetNSPath(name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("network namespace %q: %w", name, err)
+	}
+	defer unix.Close(fd)
+	return inNetNS(fd, fn)
+}
+
+// inNetNS runs fn on a fresh OS thread switched into the namespace fd. The
+// thread is locked for the duration; if it cannot be switched back, it is
+// left locked so the runtime destroys it with its goroutine instead of
+// reusing a thread in the wrong namespace.
+func inNetNS(fd int, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("open current network namespace: %w", err)
+			return
+		}
+		defer unix.Close(orig)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("setns: %w", os.NewSyscallError("setns", err))
+			return
+		}
+		ferr := fn()
+		if err := unix.Setns(orig, unix.CLONE_NEWNET); err != nil {
+			// Do not unlock: the thread dies with this goroutine.
+			errc <- fmt.Errorf("restore network namespace: %w", err)
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
+}

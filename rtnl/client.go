@@ -1,0 +1,137 @@
+package rtnl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"syscall"
+
+	"github.com/nlkit/nlkit/netlink"
+)
+
+// Client is an rtnetlink client: typed requests on a NETLINK_ROUTE Conn.
+// It is safe for concurrent use (requests are serialized on the Conn).
+type Client struct {
+	c *netlink.Conn
+}
+
+// Dial opens an rtnetlink socket (NETLINK_ROUTE) with cfg (nil for the
+// defaults; set cfg.NetNS to work inside another network namespace, as
+// `ip -n NAME` does).
+func Dial(cfg *netlink.Config) (*Client, error) {
+	c, err := netlink.Dial(netlink.Route, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{c: c}, nil
+}
+
+// NewClient returns a Client on an open NETLINK_ROUTE Conn (for example
+// one from a fake kernel). The Client takes ownership of c.
+func NewClient(c *netlink.Conn) *Client { return &Client{c: c} }
+
+// Conn returns the underlying Conn.
+func (c *Client) Conn() *netlink.Conn { return c.c }
+
+// Close closes the underlying Conn.
+func (c *Client) Close() error { return c.c.Close() }
+
+// Links streams every interface, decoded one at a time, without holding
+// the whole list in memory.
+//
+// Equivalent to: `ip link show`.
+func (c *Client) Links(ctx context.Context) iter.Seq2[*Link, error] {
+	return func(yield func(*Link, error) bool) {
+		req := netlink.Message{Header: netlink.Header{Type: msgGetLink}, Data: make([]byte, ifInfoLen)}
+		for m, err := range c.c.Dump(ctx, req) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if m.Header.Type != msgNewLink {
+				continue
+			}
+			l := new(Link)
+			if err := l.UnmarshalBinary(m.Data); err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(l, nil) {
+				return
+			}
+		}
+	}
+}
+
+// ListLinks returns every interface, in index order.
+//
+// Equivalent to: `ip link show`.
+func (c *Client) ListLinks(ctx context.Context) ([]*Link, error) {
+	var links []*Link
+	for l, err := range c.Links(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		links = append(links, l)
+	}
+	return links, nil
+}
+
+// ErrNoLink reports that no interface has the given name or index.
+// errors.Is(err, ErrNoLink) and errors.Is(err, syscall.ENODEV) both hold.
+var ErrNoLink = errors.New("no such network interface")
+
+type noLinkError struct {
+	what string
+	err  error
+}
+
+func (e *noLinkError) Error() string {
+	return fmt.Sprintf("rtnl: %s: %v", e.what, ErrNoLink)
+}
+func (e *noLinkError) Unwrap() []error { return []error{ErrNoLink, e.err} }
+
+func (c *Client) getLink(ctx context.Context, l *Link, what string) (*Link, error) {
+	data, err := l.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := c.c.Execute(ctx, netlink.Message{Header: netlink.Header{Type: msgGetLink}, Data: data})
+	if err != nil {
+		if errors.Is(err, syscall.ENODEV) {
+			return nil, &noLinkError{what: what, err: err}
+		}
+		return nil, err
+	}
+	for _, m := range msgs {
+		if m.Header.Type == msgNewLink {
+			out := new(Link)
+			if err := out.UnmarshalBinary(m.Data); err != nil {
+				return nil, err
+			}
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("rtnl: %s: kernel sent no link", what)
+}
+
+// LinkByIndex returns the interface with the given index.
+//
+// Equivalent to: `ip link show dev $(index)`.
+func (c *Client) LinkByIndex(ctx context.Context, index int32) (*Link, error) {
+	if index <= 0 {
+		return nil, &noLinkError{what: fmt.Sprintf("link index %d", index), err: syscall.ENODEV}
+	}
+	return c.getLink(ctx, &Link{Index: index}, fmt.Sprintf("link index %d", index))
+}
+
+// LinkByName returns the interface with the given name.
+//
+// Equivalent to: `ip link show dev NAME`.
+func (c *Client) LinkByName(ctx context.Context, name string) (*Link, error) {
+	if name == "" || len(name) > 15 {
+		return nil, &noLinkError{what: fmt.Sprintf("link %q", name), err: syscall.ENODEV}
+	}
+	return c.getLink(ctx, &Link{Name: name}, fmt.Sprintf("link %q", name))
+}
