@@ -37,45 +37,72 @@ func (c *Client) Conn() *netlink.Conn { return c.c }
 // Close closes the underlying Conn.
 func (c *Client) Close() error { return c.c.Close() }
 
-// Links streams every interface, decoded one at a time, without holding
-// the whole list in memory.
-//
-// Equivalent to: `ip link show`.
-func (c *Client) Links(ctx context.Context) iter.Seq2[*Link, error] {
-	return func(yield func(*Link, error) bool) {
-		req := netlink.Message{Header: netlink.Header{Type: msgGetLink}, Data: make([]byte, ifInfoLen)}
+// unmarshaler is a pointer to an rtnetlink object type.
+type unmarshaler[T any] interface {
+	*T
+	UnmarshalBinary([]byte) error
+}
+
+// dump sends a dump request (type typ, payload data) and streams the
+// replies of type want, each decoded into a new object.
+func dump[T any, P unmarshaler[T]](ctx context.Context, c *Client, typ uint16, data []byte, want uint16) iter.Seq2[P, error] {
+	return func(yield func(P, error) bool) {
+		req := netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(typ)}, Data: data}
 		for m, err := range c.c.Dump(ctx, req) {
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			if m.Header.Type != msgNewLink {
+			if uint16(m.Header.Type) != want {
 				continue
 			}
-			l := new(Link)
-			if err := l.UnmarshalBinary(m.Data); err != nil {
+			obj := P(new(T))
+			if err := obj.UnmarshalBinary(m.Data); err != nil {
 				yield(nil, err)
 				return
 			}
-			if !yield(l, nil) {
+			if !yield(obj, nil) {
 				return
 			}
 		}
 	}
 }
 
+// collect gathers a stream into a slice.
+func collect[P any](seq iter.Seq2[P, error]) ([]P, error) {
+	var out []P
+	for v, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// change sends a request that changes kernel state (RTM_NEW*, RTM_DEL*,
+// RTM_SET*) with extra header flags, and waits for its acknowledgement.
+func (c *Client) change(ctx context.Context, typ uint16, flags netlink.HeaderFlags, data []byte) error {
+	_, err := c.c.Execute(ctx, netlink.Message{
+		Header: netlink.Header{Type: netlink.HeaderType(typ), Flags: flags},
+		Data:   data,
+	})
+	return err
+}
+
+// Links streams every interface, decoded one at a time, without holding
+// the whole list in memory.
+//
+// Equivalent to: `ip link show`.
+func (c *Client) Links(ctx context.Context) iter.Seq2[*Link, error] {
+	return dump[Link](ctx, c, msgGetLink, make([]byte, ifInfoLen), msgNewLink)
+}
+
 // ListLinks returns every interface, in index order.
 //
 // Equivalent to: `ip link show`.
 func (c *Client) ListLinks(ctx context.Context) ([]*Link, error) {
-	var links []*Link
-	for l, err := range c.Links(ctx) {
-		if err != nil {
-			return nil, err
-		}
-		links = append(links, l)
-	}
-	return links, nil
+	return collect(c.Links(ctx))
 }
 
 // ErrNoLink reports that no interface has the given name or index.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -129,8 +128,7 @@ func linkShow(a *app, cmd *cobra.Command, dev string) error {
 		}
 		return a.printJSON(out)
 	}
-	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INDEX\tNAME\tSTATE\tMTU\tADDRESS\tMASTER\tFLAGS")
+	tw := a.table("INDEX", "NAME", "STATE", "MTU", "ADDRESS", "MASTER", "FLAGS")
 	for _, l := range links {
 		j := toLinkJSON(l, byIndex)
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", j.Index, j.Name, j.OperState, j.MTU,
