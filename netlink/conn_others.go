@@ -15,3 +15,11 @@ var errUnsupported = errors.New("netlink: not supported on this operating system
 func Dial(protocol int, cfg *Config) (*Conn, error) {
 	return nil, &OpError{Op: "dial", Err: errUnsupported, Offset: -1}
 }
+
+// RunInNetNS runs fn; namespaces exist only on Linux, so naming one fails.
+func RunInNetNS(cfg *Config, fn func() error) error {
+	if cfg != nil && (cfg.NetNSFD > 0 || cfg.NetNS != "") {
+		return errUnsupported
+	}
+	return fn()
+}

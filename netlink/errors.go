@@ -62,11 +62,9 @@ func (e *OpError) Error() string {
 	if e == nil {
 		return "<nil>"
 	}
-	s := "netlink " + e.Op
-	if e.Sequence != 0 {
-		s += fmt.Sprintf(" (seq %d)", e.Sequence)
-	}
-	s += ": " + e.Err.Error()
+	// The sequence number is in e.Sequence and in NLKIT_DEBUG traces; it
+	// would only be noise in a message meant for people.
+	s := "netlink " + e.Op + ": " + e.Err.Error()
 	if e.Message != "" {
 		s += ": " + e.Message
 	}

@@ -50,3 +50,21 @@ func inNetNS(fd int, fn func() error) error {
 	}()
 	return <-errc
 }
+
+// RunInNetNS runs fn inside the network namespace cfg names (NetNSFD, or
+// NetNS), on a dedicated OS thread that enters the namespace and returns
+// to the original, as Dial does; with neither set it just runs fn. Use it
+// for setup that needs a system call made in the namespace (opening
+// /dev/net/tun, binding a packet socket). fn must not start goroutines
+// that expect to stay in the namespace.
+func RunInNetNS(cfg *Config, fn func() error) error {
+	switch {
+	case cfg == nil:
+		return fn()
+	case cfg.NetNSFD > 0:
+		return inNetNS(cfg.NetNSFD, fn)
+	case cfg.NetNS != "":
+		return inNamedNetNS(cfg.NetNS, fn)
+	}
+	return fn()
+}

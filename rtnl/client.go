@@ -13,7 +13,8 @@ import (
 // Client is an rtnetlink client: typed requests on a NETLINK_ROUTE Conn.
 // It is safe for concurrent use (requests are serialized on the Conn).
 type Client struct {
-	c *netlink.Conn
+	c   *netlink.Conn
+	cfg netlink.Config // the namespace, for work done outside netlink (tun)
 }
 
 // Dial opens an rtnetlink socket (NETLINK_ROUTE) with cfg (nil for the
@@ -24,7 +25,11 @@ func Dial(cfg *netlink.Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{c: c}, nil
+	cl := &Client{c: c}
+	if cfg != nil {
+		cl.cfg = netlink.Config{NetNS: cfg.NetNS, NetNSFD: cfg.NetNSFD}
+	}
+	return cl, nil
 }
 
 // NewClient returns a Client on an open NETLINK_ROUTE Conn (for example

@@ -220,14 +220,39 @@ type Link struct {
 	HasNetNSID bool
 	// Info is the kind-specific part (IFLA_LINKINFO).
 	Info *LinkInfo
+
+	// NetNSFD, in a request, moves the link into (or creates it in) the
+	// network namespace of this open file descriptor (IFLA_NET_NS_FD);
+	// NetNSPID does the same by a process's namespace (IFLA_NET_NS_PID).
+	// Zero means unset. The kernel never reports them.
+	NetNSFD  int
+	NetNSPID int
 }
+
+const (
+	iflaNetNSPID = 19 // IFLA_NET_NS_PID
+	iflaNetNSFD  = 28 // IFLA_NET_NS_FD
+)
 
 // LinkInfo is IFLA_LINKINFO: the kind of a virtual link and its data.
 type LinkInfo struct {
-	Kind      string // IFLA_INFO_KIND: "veth", "bridge", ...
-	SlaveKind string // IFLA_INFO_SLAVE_KIND
-	// Data is the raw IFLA_INFO_DATA payload (kind-specific attributes).
-	Data []byte
+	// Kind is IFLA_INFO_KIND: "veth", "bridge", "macvlan", "vxlan", "tun",
+	// ... When Data is set, Kind may be left empty: Data.Kind() is used.
+	Kind      string
+	SlaveKind string // IFLA_INFO_SLAVE_KIND: "bridge" for a bridge port
+	// Data is the decoded IFLA_INFO_DATA of the kinds nlkit knows.
+	Data LinkData
+	// RawData is the IFLA_INFO_DATA payload (kind-specific attributes),
+	// for kinds without a LinkData type. It is ignored when Data is set.
+	RawData []byte
+}
+
+// kind returns the link kind, from Kind or Data.
+func (i *LinkInfo) kind() string {
+	if i.Kind == "" && i.Data != nil {
+		return i.Data.Kind()
+	}
+	return i.Kind
 }
 
 const (
@@ -273,13 +298,29 @@ func (l *Link) MarshalBinary() ([]byte, error) {
 	if l.Group != 0 {
 		e.Uint32(iflaGroup, l.Group)
 	}
+	if l.NetNSFD > 0 {
+		e.Uint32(iflaNetNSFD, uint32(l.NetNSFD))
+	}
+	if l.NetNSPID > 0 {
+		e.Uint32(iflaNetNSPID, uint32(l.NetNSPID))
+	}
 	if l.Info != nil {
 		e.Nest(iflaLinkInfo)
-		if l.Info.Kind != "" {
-			e.String(iflaInfoKind, l.Info.Kind)
+		if k := l.Info.kind(); k != "" {
+			e.String(iflaInfoKind, k)
 		}
-		if l.Info.Data != nil {
-			e.Raw(iflaInfoData|netlink.AttrNested, l.Info.Data)
+		switch {
+		case l.Info.Data != nil:
+			e.Nest(iflaInfoData)
+			if err := l.Info.Data.encode(&e); err != nil {
+				return nil, fmt.Errorf("rtnl: encode link %q: %w", l.Name, err)
+			}
+			e.End()
+		case l.Info.RawData != nil:
+			e.Raw(iflaInfoData|netlink.AttrNested, l.Info.RawData)
+		}
+		if l.Info.SlaveKind != "" {
+			e.String(iflaInfoSlaveKind, l.Info.SlaveKind)
 		}
 		e.End()
 	}
@@ -352,23 +393,42 @@ func (l *Link) UnmarshalBinary(b []byte) error {
 			l.HasNetNSID = true
 		case iflaLinkInfo:
 			l.Info = new(LinkInfo)
-			d.Nested(func(nd *netlink.AttributeDecoder) error {
-				for nd.Next() {
-					switch nd.Type() {
-					case iflaInfoKind:
-						l.Info.Kind = nd.String()
-					case iflaInfoSlaveKind:
-						l.Info.SlaveKind = nd.String()
-					case iflaInfoData:
-						l.Info.Data = append([]byte(nil), nd.Bytes()...)
-					}
-				}
-				return nil
-			})
+			d.Nested(l.Info.decode)
 		}
 	}
 	if err := d.Err(); err != nil {
 		return fmt.Errorf("rtnl: decode link %d: %w", l.Index, err)
+	}
+	return nil
+}
+
+func (i *LinkInfo) decode(d *netlink.AttributeDecoder) error {
+	var data []byte
+	for d.Next() {
+		switch d.Type() {
+		case iflaInfoKind:
+			i.Kind = d.String()
+		case iflaInfoSlaveKind:
+			i.SlaveKind = d.String()
+		case iflaInfoData:
+			data = d.Bytes()
+		}
+	}
+	if err := d.Err(); err != nil {
+		return err
+	}
+	// Known kinds always get their typed Data, empty if the kernel sent
+	// none (a listed veth carries no IFLA_INFO_DATA).
+	if ld := newLinkData(i.Kind); ld != nil {
+		nd := netlink.NewAttributeDecoder(data)
+		if err := ld.decode(nd); err != nil {
+			return fmt.Errorf("%s data: %w", i.Kind, err)
+		}
+		i.Data = ld
+		return nil
+	}
+	if data != nil {
+		i.RawData = append([]byte(nil), data...)
 	}
 	return nil
 }

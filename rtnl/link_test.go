@@ -20,7 +20,7 @@ func TestLinkRoundTrip(t *testing.T) {
 			Name: "veth0", MTU: 1400, HardwareAddr: net.HardwareAddr{2, 0, 0, 0, 0, 1},
 			Broadcast: net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, Master: 3,
 			ParentIndex: 8, TxQueueLen: 1000, Alias: "uplink", Group: 2,
-			Info: &LinkInfo{Kind: "veth", Data: []byte{8, 0, 1, 0, 1, 0, 0, 0}},
+			Info: &LinkInfo{Kind: "ipvlan", RawData: []byte{6, 0, 1, 0, 1, 0, 0, 0}},
 		}},
 	}
 	for _, tt := range tests {

@@ -62,7 +62,7 @@ func toLinkJSON(l *rtnl.Link, byIndex map[int32]*rtnl.Link) linkJSON {
 
 func newLinkCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "link [show [DEVICE]]",
+		Use:     "link [show [DEVICE] | add | set | del]",
 		Aliases: []string{"l"},
 		Short:   "List network interfaces (like ip link)",
 		Long: `List the network interfaces registered with the kernel, as ip link and
@@ -71,6 +71,9 @@ ifconfig -a show them.
 Examples:
   nlkit link
   nlkit link show lo
+  nlkit link add veth0 type veth peer name veth1
+  nlkit link set veth0 up mtu 1400
+  nlkit link del veth0
   nlkit -j link           JSON array; field names follow ip -j link`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -84,6 +87,7 @@ Examples:
 			return linkShow(a, cmd, dev)
 		},
 	}
+	cmd.AddCommand(newLinkAddCmd(a), newLinkSetCmd(a), newLinkDelCmd(a))
 	return cmd
 }
 

@@ -82,6 +82,16 @@ func normalizeArgs(args []string) []string {
 	return out
 }
 
+// needArgs is a cobra argument check that names what is missing.
+func needArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return fmt.Errorf("%s: missing %s (usage: %s)", strings.TrimPrefix(cmd.CommandPath(), "nlkit "), what, cmd.UseLine())
+		}
+		return nil
+	}
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
 	a := &app{out: stdout, errOut: stderr}
 	root := newRoot(a)
@@ -99,10 +109,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // describeError turns an error into a sentence a user can act on.
 func describeError(err error) string {
+	// Library errors carry their layers ("rtnl: add link: netlink execute:
+	// ..."); a user needs what failed and why.
 	msg := err.Error()
-	var oe *netlink.OpError
-	if errors.As(err, &oe) {
-		msg = strings.TrimPrefix(msg, "netlink ")
+	for _, layer := range []string{"rtnl: ", "netlink execute: ", "netlink dump: ", "netlink "} {
+		msg = strings.ReplaceAll(msg, layer, "")
 	}
 	switch {
 	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES):
