@@ -113,3 +113,6 @@ func (c *Conn) ReceiveBuffer() (int, error) {
 }
 
 func nativeUint32(b []byte) uint32 { return binary.NativeEndian.Uint32(b) }
+
+func nativeUint16(b []byte) uint16       { return binary.NativeEndian.Uint16(b) }
+func putNativeUint16(b []byte, v uint16) { binary.NativeEndian.PutUint16(b, v) }
