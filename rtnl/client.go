@@ -13,8 +13,9 @@ import (
 // Client is an rtnetlink client: typed requests on a NETLINK_ROUTE Conn.
 // It is safe for concurrent use (requests are serialized on the Conn).
 type Client struct {
-	c   *netlink.Conn
-	cfg netlink.Config // the namespace, for work done outside netlink (tun)
+	c     *netlink.Conn
+	cfg   netlink.Config // the namespace, for work done outside netlink (tun)
+	batch *Batch         // set on a Batch's Client: changes are queued
 }
 
 // Dial opens an rtnetlink socket (NETLINK_ROUTE) with cfg (nil for the
@@ -39,8 +40,14 @@ func NewClient(c *netlink.Conn) *Client { return &Client{c: c} }
 // Conn returns the underlying Conn.
 func (c *Client) Conn() *netlink.Conn { return c.c }
 
-// Close closes the underlying Conn.
-func (c *Client) Close() error { return c.c.Close() }
+// Close closes the underlying Conn. On a Batch's Client it does nothing:
+// the batch shares its parent's Conn.
+func (c *Client) Close() error {
+	if c.batch != nil {
+		return nil
+	}
+	return c.c.Close()
+}
 
 // unmarshaler is a pointer to an rtnetlink object type.
 type unmarshaler[T any] interface {
@@ -52,6 +59,10 @@ type unmarshaler[T any] interface {
 // replies of type want, each decoded into a new object.
 func dump[T any, P unmarshaler[T]](ctx context.Context, c *Client, typ uint16, data []byte, want uint16) iter.Seq2[P, error] {
 	return func(yield func(P, error) bool) {
+		if err := c.beforeRead(ctx); err != nil {
+			yield(nil, err)
+			return
+		}
 		req := netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(typ)}, Data: data}
 		for m, err := range c.c.Dump(ctx, req) {
 			if err != nil {
@@ -87,11 +98,19 @@ func collect[P any](seq iter.Seq2[P, error]) ([]P, error) {
 
 // change sends a request that changes kernel state (RTM_NEW*, RTM_DEL*,
 // RTM_SET*) with extra header flags, and waits for its acknowledgement.
+//
+// On a Batch's Client the request is queued instead, and change returns
+// nil.
 func (c *Client) change(ctx context.Context, typ uint16, flags netlink.HeaderFlags, data []byte) error {
-	_, err := c.c.Execute(ctx, netlink.Message{
+	m := netlink.Message{
 		Header: netlink.Header{Type: netlink.HeaderType(typ), Flags: flags},
 		Data:   data,
-	})
+	}
+	if c.batch != nil {
+		c.batch.add(m)
+		return nil
+	}
+	_, err := c.c.Execute(ctx, m)
 	return err
 }
 
@@ -125,6 +144,9 @@ func (e *noLinkError) Error() string {
 func (e *noLinkError) Unwrap() []error { return []error{ErrNoLink, e.err} }
 
 func (c *Client) getLink(ctx context.Context, l *Link, what string) (*Link, error) {
+	if err := c.beforeRead(ctx); err != nil {
+		return nil, err
+	}
 	data, err := l.MarshalBinary()
 	if err != nil {
 		return nil, err
@@ -166,4 +188,25 @@ func (c *Client) LinkByName(ctx context.Context, name string) (*Link, error) {
 		return nil, &noLinkError{what: fmt.Sprintf("link %q", name), err: syscall.ENODEV}
 	}
 	return c.getLink(ctx, &Link{Name: name}, fmt.Sprintf("link %q", name))
+}
+
+// LinkIndex returns the index of the interface with the given name. On a
+// Batch's Client the answer is cached until a queued link change, so a
+// batch of routes on one device asks the kernel once.
+//
+// Equivalent to: `ip -o link show dev NAME | cut -d: -f1`.
+func (c *Client) LinkIndex(ctx context.Context, name string) (int32, error) {
+	if c.batch != nil {
+		if i, ok := c.batch.names[name]; ok {
+			return i, nil
+		}
+	}
+	l, err := c.LinkByName(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	if c.batch != nil {
+		c.batch.names[name] = l.Index
+	}
+	return l.Index, nil
 }

@@ -103,14 +103,11 @@ func parseAddr(s string) (netip.Addr, error) {
 // linkIndex resolves an interface name to its index, with an error a
 // user can act on.
 func linkIndex(ctx context.Context, c *rtnl.Client, name string) (int32, error) {
-	l, err := c.LinkByName(ctx, name)
+	i, err := c.LinkIndex(ctx, name)
 	if errors.Is(err, rtnl.ErrNoLink) {
 		return 0, fmt.Errorf("device %q does not exist", name)
 	}
-	if err != nil {
-		return 0, err
-	}
-	return l.Index, nil
+	return i, err
 }
 
 // linkNames returns a map from interface index to name, for output.

@@ -19,11 +19,17 @@ import (
 
 // app holds the global options and output streams of one invocation.
 type app struct {
-	json   bool
-	pretty bool
-	netns  string
-	out    io.Writer
-	errOut io.Writer
+	json      bool
+	pretty    bool
+	netns     string
+	batchFile string // -batch FILE
+	force     bool   // -force: go on after errors in a batch
+	out       io.Writer
+	errOut    io.Writer
+
+	// batchClient, when set, is the Client of a running batch: changes
+	// are queued on it instead of sent one by one.
+	batchClient *rtnl.Client
 }
 
 // config returns the netlink configuration the global options ask for.
@@ -31,7 +37,12 @@ func (a *app) config() *netlink.Config {
 	return &netlink.Config{NetNS: a.netns}
 }
 
+// rtnl returns an rtnetlink client for one command; the caller closes it
+// (closing a batch's client does nothing).
 func (a *app) rtnl() (*rtnl.Client, error) {
+	if a.batchClient != nil {
+		return a.batchClient, nil
+	}
 	return rtnl.Dial(a.config())
 }
 
@@ -55,6 +66,9 @@ Examples:
   nlkit link                 list interfaces (like ip link)
   nlkit -j link              the same as a JSON array (field names as ip -j)
   nlkit -n blue link         inside network namespace "blue" (like ip -n)
+  nlkit -batch routes.txt    run the commands in a file, one per line, sent
+                             in batches over one socket (like ip -batch);
+                             stops at the first failing line unless -force
 
 Set NLKIT_DEBUG=1 to print every netlink message sent and received.`,
 		SilenceUsage:  true,
@@ -63,6 +77,15 @@ Set NLKIT_DEBUG=1 to print every netlink message sent and received.`,
 	root.PersistentFlags().BoolVarP(&a.json, "json", "j", false, "print JSON")
 	root.PersistentFlags().BoolVarP(&a.pretty, "pretty", "p", false, "indent JSON output")
 	root.PersistentFlags().StringVarP(&a.netns, "netns", "n", "", "run inside network namespace `NAME` (as ip -n)")
+	root.Flags().StringVarP(&a.batchFile, "batch", "b", "", "run commands from `FILE`, one per line (- for standard input)")
+	root.Flags().BoolVar(&a.force, "force", false, "with -batch: go on after a failing line")
+	root.Args = cobra.NoArgs
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if a.batchFile == "" {
+			return cmd.Help()
+		}
+		return a.runBatch(cmd.Context(), a.batchFile)
+	}
 	root.AddCommand(newLinkCmd(a))
 	return root
 }
@@ -70,7 +93,7 @@ Set NLKIT_DEBUG=1 to print every netlink message sent and received.`,
 // normalizeArgs accepts iproute2's single-dash long options (-json,
 // -netns) as aliases of the double-dash ones.
 func normalizeArgs(args []string) []string {
-	long := map[string]bool{"-json": true, "-netns": true, "-pretty": true, "-help": true}
+	long := map[string]bool{"-json": true, "-netns": true, "-pretty": true, "-help": true, "-batch": true, "-force": true}
 	out := make([]string, len(args))
 	for i, s := range args {
 		name, _, _ := strings.Cut(s, "=")
@@ -112,7 +135,7 @@ func describeError(err error) string {
 	// Library errors carry their layers ("rtnl: add link: netlink execute:
 	// ..."); a user needs what failed and why.
 	msg := err.Error()
-	for _, layer := range []string{"rtnl: ", "netlink execute: ", "netlink dump: ", "netlink "} {
+	for _, layer := range []string{"rtnl: ", "netlink execute: ", "netlink dump: ", "netlink batch: ", "netlink "} {
 		msg = strings.ReplaceAll(msg, layer, "")
 	}
 	switch {

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nlkit/nlkit/netlink"
+	"github.com/nlkit/nlkit/rtnl"
+)
+
+// batchFlushEvery is how many queued requests trigger a send; big enough
+// to fill several datagrams, small enough to stop soon after a failure.
+const batchFlushEvery = 4096
+
+// splitLine splits a batch line into words as ip -batch does: white space
+// separates, "double" and 'single' quotes group, a backslash escapes the
+// next character, and a word starting with # begins a comment.
+func splitLine(line string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	var quote rune
+	escaped := false
+	for _, r := range line {
+		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case r == '\\':
+			escaped, inWord = true, true
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '"' || r == '\'':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t' || r == '\r':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case r == '#' && !inWord:
+			return words, nil
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unterminated %c quote", quote)
+	}
+	if escaped {
+		return nil, errors.New("backslash at end of line")
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
+
+// lineSpan records which queued requests a batch line produced.
+type lineSpan struct {
+	line       int
+	text       string
+	start, end int // request indexes [start, end)
+}
+
+func (a *app) runBatch(ctx context.Context, file string) error {
+	var r io.Reader = os.Stdin
+	name := "stdin"
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return fmt.Errorf("batch: %w", err)
+		}
+		defer f.Close()
+		r, name = f, file
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("batch: read %s: %w", name, err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+
+	c, err := rtnl.Dial(a.config())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	b := c.NewBatch(&netlink.BatchOptions{KeepGoing: a.force})
+	prog := newProgress(a.errOut, len(lines))
+	defer prog.done()
+
+	var spans []lineSpan
+	failed := 0
+	reported := 0
+	// report prints kernel failures not yet reported, by line; it returns
+	// the number of lines it reported.
+	report := func() int {
+		fails := b.Failures()
+		n := 0
+		for ; reported < len(fails); reported++ {
+			f := fails[reported]
+			for _, s := range spans {
+				if f.Index >= s.start && f.Index < s.end {
+					prog.clear()
+					fmt.Fprintf(a.errOut, "nlkit: %s:%d: %s: %s\n", name, s.line, s.text, describeError(f.Err))
+					n++
+					break
+				}
+			}
+		}
+		return n
+	}
+	stop := func(line int) error {
+		return fmt.Errorf("batch %s: stopped at line %d (use -force to go on after errors)", name, line)
+	}
+	for i, text := range lines {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		prog.update(i + 1)
+		words, err := splitLine(text)
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w", name, i+1, err)
+		}
+		if len(words) > 0 && words[0] == "nlkit" {
+			words = words[1:]
+		}
+		if len(words) == 0 {
+			continue
+		}
+		start := b.Queued()
+		la := *a
+		la.batchClient = b.Client()
+		la.batchFile = ""
+		root := newRoot(&la)
+		root.SetArgs(normalizeArgs(words))
+		root.SetOut(a.out)
+		root.SetErr(a.errOut)
+		err = root.ExecuteContext(ctx)
+		spans = append(spans, lineSpan{line: i + 1, text: strings.Join(words, " "), start: start, end: b.Queued()})
+		// Reads flush the queue: failures of earlier lines may have come
+		// back while this line ran. They happened first.
+		if n := report(); n > 0 {
+			failed += n
+			if !a.force {
+				return a.stopNote(name, b, spans)
+			}
+		}
+		if err != nil {
+			failed++
+			prog.clear()
+			fmt.Fprintf(a.errOut, "nlkit: %s:%d: %s\n", name, i+1, describeError(err))
+			if !a.force {
+				// What earlier lines queued still goes out: they were fine.
+				_ = b.Flush(ctx)
+				if report() > 0 {
+					return a.stopNote(name, b, spans)
+				}
+				return stop(i + 1)
+			}
+			continue
+		}
+		if b.Pending() >= batchFlushEvery {
+			ferr := b.Flush(ctx)
+			failed += report()
+			if ferr != nil && !errors.As(ferr, new(*netlink.BatchError)) {
+				return ferr
+			}
+			if failed > 0 && !a.force {
+				return a.stopNote(name, b, spans)
+			}
+		}
+	}
+	ferr := b.Flush(ctx)
+	failed += report()
+	if ferr != nil && !errors.As(ferr, new(*netlink.BatchError)) {
+		return ferr
+	}
+	if failed > 0 {
+		if !a.force {
+			return a.stopNote(name, b, spans)
+		}
+		return fmt.Errorf("batch %s: %d of %d lines failed", name, failed, len(spans))
+	}
+	return nil
+}
+
+// progress shows "line N of M" on a terminal for long batches.
+type progress struct {
+	w     io.Writer
+	total int
+	on    bool
+	last  time.Time
+	shown bool
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	p := &progress{w: w, total: total}
+	if f, ok := w.(*os.File); ok && total >= 1000 {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.on = true
+		}
+	}
+	return p
+}
+
+func (p *progress) update(n int) {
+	if !p.on || time.Since(p.last) < 200*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	p.shown = true
+	fmt.Fprintf(p.w, "\rnlkit: batch: line %d of %d (%d%%)", n, p.total, n*100/p.total)
+}
+
+func (p *progress) clear() {
+	if p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.shown = false
+	}
+}
+
+func (p *progress) done() { p.clear() }
+
+
+// stopNote explains where a batch stopped after a kernel failure: the
+// kernel does not stop inside a datagram, so lines sent with the failing
+// one were applied; name them.
+func (a *app) stopNote(name string, b *rtnl.Batch, spans []lineSpan) error {
+	first := b.Failures()[0].Index
+	sent := b.Queued() - b.Pending()
+	var failLine int
+	var after []string
+	for _, s := range spans {
+		switch {
+		case first >= s.start && first < s.end:
+			failLine = s.line
+		case s.start > first && s.end <= sent && s.end > s.start:
+			after = append(after, fmt.Sprint(s.line))
+		}
+	}
+	msg := fmt.Sprintf("batch %s: stopped at line %d (use -force to go on after errors)", name, failLine)
+	if len(after) > 0 {
+		msg += fmt.Sprintf("; line(s) %s, sent in the same datagram, were applied", strings.Join(after, ", "))
+	}
+	return errors.New(msg)
+}
