@@ -45,7 +45,7 @@ func TestLinkKindRoundTrip(t *testing.T) {
 
 func TestLinkKindErrors(t *testing.T) {
 	for _, l := range []Link{
-		{Name: "t", Info: &LinkInfo{Data: &Tun{}}},              // not through rtnetlink
+		{Name: "t", Info: &LinkInfo{Data: &Tun{}}},               // not through rtnetlink
 		{Name: "v", Info: &LinkInfo{Data: &Vxlan{VNI: 1 << 24}}}, // 25 bits
 		{Name: "b", Info: &LinkInfo{Data: &Bridge{HelloTime: -time.Second}}},
 	} {

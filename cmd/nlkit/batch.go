@@ -232,7 +232,6 @@ func (p *progress) clear() {
 
 func (p *progress) done() { p.clear() }
 
-
 // stopNote explains where a batch stopped after a kernel failure: the
 // kernel does not stop inside a datagram, so lines sent with the failing
 // one were applied; name them.
