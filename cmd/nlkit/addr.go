@@ -410,7 +410,7 @@ func addrShow(a *app, cmd *cobra.Command, familyFlag string, args []string, flus
 	if a.json {
 		out := make([]addrLinkJSON, 0, len(shown))
 		for _, l := range shown {
-			j := addrLinkJSON{linkJSON: toLinkJSON(l, byIndex), AddrInfo: []addrInfoJSON{}}
+			j := addrLinkJSON{linkJSON: toLinkJSON(l, byIndex, a.details), AddrInfo: []addrInfoJSON{}}
 			if family == rtnl.AddrFamilyUnspec {
 				j.LinkType, j.Address, j.Broadcast = j.linkJSON.LinkType, j.linkJSON.Address, j.linkJSON.Broadcast
 			}

@@ -19,20 +19,41 @@ type linkJSON struct {
 	Qdisc      string   `json:"qdisc,omitempty"`
 	Master     string   `json:"master,omitempty"`
 	OperState  string   `json:"operstate"`
+	Group      string   `json:"group"`
 	TxQueueLen uint32   `json:"txqlen"`
 	LinkType   string   `json:"link_type"`
 	Address    string   `json:"address,omitempty"`
 	Broadcast  string   `json:"broadcast,omitempty"`
 	Alias      string   `json:"ifalias,omitempty"`
+	Link       string   `json:"link,omitempty"`
+	LinkIndex  int32    `json:"link_index,omitempty"`
 	NetNSID    *int32   `json:"link_netnsid,omitempty"`
-	Kind       string   `json:"kind,omitempty"`
+	// LinkInfo only with -d, as ip prints it.
+	LinkInfo *linkInfoJSON `json:"linkinfo,omitempty"`
 }
 
-func toLinkJSON(l *rtnl.Link, byIndex map[int32]*rtnl.Link) linkJSON {
+type linkInfoJSON struct {
+	Kind      string `json:"info_kind,omitempty"`
+	SlaveKind string `json:"info_slave_kind,omitempty"`
+}
+
+func toLinkJSON(l *rtnl.Link, byIndex map[int32]*rtnl.Link, details bool) linkJSON {
 	j := linkJSON{
 		Index: l.Index, Name: l.Name, Flags: l.Flags.Names(), MTU: l.MTU, Qdisc: l.Qdisc,
 		OperState: l.OperState.String(), TxQueueLen: l.TxQueueLen, LinkType: l.Type.String(),
-		Alias: l.Alias,
+		Alias: l.Alias, Group: "default",
+	}
+	if l.Group != 0 {
+		j.Group = fmt.Sprint(l.Group)
+	}
+	// The lower device: by name in this namespace, by index and
+	// namespace ID otherwise (as ip prints it).
+	if l.ParentIndex != 0 && l.ParentIndex != l.Index {
+		if p := byIndex[l.ParentIndex]; p != nil && !l.HasNetNSID {
+			j.Link = p.Name
+		} else {
+			j.LinkIndex = l.ParentIndex
+		}
 	}
 	if l.Master != 0 {
 		j.Master = fmt.Sprintf("if%d", l.Master)
@@ -54,8 +75,8 @@ func toLinkJSON(l *rtnl.Link, byIndex map[int32]*rtnl.Link) linkJSON {
 		id := l.NetNSID
 		j.NetNSID = &id
 	}
-	if l.Info != nil {
-		j.Kind = l.Info.Kind
+	if details && l.Info != nil {
+		j.LinkInfo = &linkInfoJSON{Kind: l.Info.Kind, SlaveKind: l.Info.SlaveKind}
 	}
 	return j
 }
@@ -128,13 +149,13 @@ func linkShow(a *app, cmd *cobra.Command, dev string) error {
 	if a.json {
 		out := make([]linkJSON, 0, len(links))
 		for _, l := range links {
-			out = append(out, toLinkJSON(l, byIndex))
+			out = append(out, toLinkJSON(l, byIndex, a.details))
 		}
 		return a.printJSON(out)
 	}
 	tw := a.table("INDEX", "NAME", "STATE", "MTU", "ADDRESS", "MASTER", "FLAGS")
 	for _, l := range links {
-		j := toLinkJSON(l, byIndex)
+		j := toLinkJSON(l, byIndex, a.details)
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", j.Index, j.Name, j.OperState, j.MTU,
 			dash(j.Address), dash(j.Master), strings.Join(j.Flags, ","))
 	}

@@ -28,6 +28,8 @@ func TestLinkJSONMatchesIP(t *testing.T) {
 	ns.IP(t, "link", "set", "va", "master", "br0")
 	ns.IP(t, "link", "set", "va", "up")
 	ns.IP(t, "link", "set", "dev", "vb", "alias", "the peer")
+	other := nstest.New(t)
+	ns.IP(t, "link", "add", "vc", "type", "veth", "peer", "name", "vd", "netns", other.Name)
 
 	out, errOut, code := nlkit(t, "-n", ns.Name, "-j", "link")
 	if code != 0 {
@@ -42,7 +44,7 @@ func TestLinkJSONMatchesIP(t *testing.T) {
 	if len(got) != len(want) {
 		t.Fatalf("nlkit %d links, ip %d", len(got), len(want))
 	}
-	fields := []string{"ifindex", "ifname", "flags", "mtu", "qdisc", "master", "operstate", "txqlen", "link_type", "address", "broadcast", "ifalias", "link_netnsid"}
+	fields := []string{"ifindex", "ifname", "flags", "mtu", "qdisc", "master", "operstate", "group", "txqlen", "link_type", "address", "broadcast", "ifalias", "link", "link_index", "link_netnsid"}
 	for i := range want {
 		for _, f := range fields {
 			if !reflect.DeepEqual(got[i][f], want[i][f]) {
@@ -57,8 +59,20 @@ func TestLinkJSONMatchesIP(t *testing.T) {
 		t.Fatalf("text output:\n%s", text)
 	}
 	one, _, code := nlkit(t, "-n", ns.Name, "-json", "link", "show", "va")
-	if code != 0 || !strings.Contains(one, `"master":"br0"`) || strings.Count(one, "ifindex") != 1 {
+	if code != 0 || !strings.Contains(one, `"master":"br0"`) || strings.Count(one, "ifindex") != 1 || strings.Contains(one, "linkinfo") {
 		t.Fatalf("link show va: %s", one)
+	}
+	// -d adds the kind, as ip -d does.
+	var d, ipd []map[string]any
+	detail, _, _ := nlkit(t, "-n", ns.Name, "-j", "-d", "link", "show", "va")
+	if err := json.Unmarshal([]byte(detail), &d); err != nil {
+		t.Fatal(err)
+	}
+	ns.IPJSON(t, &ipd, "-d", "link", "show", "va")
+	gi, _ := d[0]["linkinfo"].(map[string]any)
+	wi, _ := ipd[0]["linkinfo"].(map[string]any)
+	if gi == nil || gi["info_kind"] != wi["info_kind"] || gi["info_slave_kind"] != wi["info_slave_kind"] {
+		t.Fatalf("-d linkinfo: nlkit %v, ip %v", d[0]["linkinfo"], wi)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 type app struct {
 	json      bool
 	pretty    bool
+	details   bool
 	netns     string
 	batchFile string // -batch FILE
 	force     bool   // -force: go on after errors in a batch
@@ -76,6 +77,7 @@ Set NLKIT_DEBUG=1 to print every netlink message sent and received.`,
 	}
 	root.PersistentFlags().BoolVarP(&a.json, "json", "j", false, "print JSON")
 	root.PersistentFlags().BoolVarP(&a.pretty, "pretty", "p", false, "indent JSON output")
+	root.PersistentFlags().BoolVarP(&a.details, "details", "d", false, "show details, such as the link kind (as ip -d)")
 	root.PersistentFlags().StringVarP(&a.netns, "netns", "n", "", "run inside network namespace `NAME` (as ip -n)")
 	root.Flags().StringVarP(&a.batchFile, "batch", "b", "", "run commands from `FILE`, one per line (- for standard input)")
 	root.Flags().BoolVar(&a.force, "force", false, "with -batch: go on after a failing line")
@@ -94,7 +96,7 @@ Set NLKIT_DEBUG=1 to print every netlink message sent and received.`,
 // normalizeArgs accepts iproute2's single-dash long options (-json,
 // -netns) as aliases of the double-dash ones.
 func normalizeArgs(args []string) []string {
-	long := map[string]bool{"-json": true, "-netns": true, "-pretty": true, "-help": true, "-batch": true, "-force": true}
+	long := map[string]bool{"-json": true, "-netns": true, "-pretty": true, "-help": true, "-batch": true, "-force": true, "-details": true}
 	out := make([]string, len(args))
 	for i, s := range args {
 		name, _, _ := strings.Cut(s, "=")
