@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -124,5 +125,19 @@ func TestUnprivilegedNetNS(t *testing.T) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "lo") {
 		t.Fatalf("unprivileged link list: %v %s", err, out)
+	}
+}
+
+func TestDescribeErrorStripsOnlyLayers(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"rtnl: add link \"x\": netlink execute: file exists", `add link "x": file exists`},
+		{"netlink dial: network namespace \"a\": no such file", `network namespace "a": no such file`},
+		{"netlink set option strict-check: bad", "set option strict-check: bad"},
+		{`add: kernel says "rtnl: netlink rocks"`, `add: kernel says "rtnl: netlink rocks"`},
+	}
+	for _, tt := range tests {
+		if got := describeError(errors.New(tt.in)); got != tt.want {
+			t.Errorf("describeError(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -90,6 +91,8 @@ Set NLKIT_DEBUG=1 to print every netlink message sent and received.`,
 	}
 	root.AddCommand(newLinkCmd(a))
 	root.AddCommand(newAddrCmd(a))
+	root.AddCommand(newNeighCmd(a))
+	root.AddCommand(newRuleCmd(a))
 	return root
 }
 
@@ -133,14 +136,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// layerPrefix matches the package and operation prefixes library errors
+// carry ("rtnl: ", "netlink execute: "), at the start of the message or
+// of a wrapped part, and nowhere else (not inside kernel or user text).
+// Operations that say nothing to a user (execute, dump, ...) go whole;
+// informative ones ("set option strict-check") keep all but "netlink".
+var layerPrefix = regexp.MustCompile(`(^|: )(?:(?:rtnl|genl|netlink (?:execute|dump|batch|receive|send|dial)): |netlink ((?:set|get|join|leave|close) ))`)
+
 // describeError turns an error into a sentence a user can act on.
 func describeError(err error) string {
 	// Library errors carry their layers ("rtnl: add link: netlink execute:
 	// ..."); a user needs what failed and why.
-	msg := err.Error()
-	for _, layer := range []string{"rtnl: ", "netlink execute: ", "netlink dump: ", "netlink batch: ", "netlink "} {
-		msg = strings.ReplaceAll(msg, layer, "")
-	}
+	msg := layerPrefix.ReplaceAllString(err.Error(), "${1}${2}")
 	switch {
 	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES):
 		msg += " (this needs root or CAP_NET_ADMIN)"
