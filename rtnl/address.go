@@ -89,52 +89,6 @@ func addrFamilyOf(a netip.Addr) AddrFamily {
 	return AddrFamilyUnspec
 }
 
-// AddrScope is the scope of an address (ifa_scope, enum rt_scope_t): how
-// far from the host the address is valid.
-type AddrScope uint8
-
-// Address scopes, with the names `ip` uses (/etc/iproute2/rt_scopes).
-const (
-	AddrScopeGlobal  AddrScope = 0   // RT_SCOPE_UNIVERSE: "global"
-	AddrScopeSite    AddrScope = 200 // RT_SCOPE_SITE: "site" (IPv6 site-local)
-	AddrScopeLink    AddrScope = 253 // RT_SCOPE_LINK: "link"
-	AddrScopeHost    AddrScope = 254 // RT_SCOPE_HOST: "host"
-	AddrScopeNowhere AddrScope = 255 // RT_SCOPE_NOWHERE: "nowhere"
-)
-
-var addrScopeNames = map[AddrScope]string{
-	AddrScopeGlobal: "global", AddrScopeSite: "site", AddrScopeLink: "link",
-	AddrScopeHost: "host", AddrScopeNowhere: "nowhere",
-}
-
-// String returns the scope as `ip` shows it: "global", "link", ..., or the
-// number for scopes without a name.
-func (s AddrScope) String() string {
-	if n, ok := addrScopeNames[s]; ok {
-		return n
-	}
-	return strconv.Itoa(int(s))
-}
-
-// ParseAddrScope parses a scope as `ip` accepts it: a name ("global",
-// "universe", "site", "link", "host", "nowhere") or a number from 0 to
-// 255.
-func ParseAddrScope(s string) (AddrScope, error) {
-	if s == "universe" {
-		return AddrScopeGlobal, nil
-	}
-	for v, n := range addrScopeNames {
-		if n == s {
-			return v, nil
-		}
-	}
-	n, err := strconv.ParseUint(s, 0, 8)
-	if err != nil {
-		return 0, fmt.Errorf("rtnl: unknown scope %q: want global, site, link, host, nowhere or 0-255", s)
-	}
-	return AddrScope(n), nil
-}
-
 // AddrFlags are the flags of an address (IFA_F_*: the 8-bit ifa_flags,
 // extended to 32 bits by the IFA_FLAGS attribute).
 type AddrFlags uint32
@@ -231,7 +185,7 @@ type Address struct {
 	// convention the interface name, or "NAME:ALIAS". IPv6 has no labels.
 	Label string
 	// Scope is the scope (ifa_scope).
-	Scope AddrScope
+	Scope Scope
 	// Flags are the address flags (IFA_FLAGS if present, else ifa_flags).
 	Flags AddrFlags
 	// ValidLifetime and PreferredLifetime are the remaining lifetimes
@@ -396,7 +350,7 @@ func (a *Address) UnmarshalBinary(b []byte) error {
 	*a = Address{
 		Family: AddrFamily(b[0]),
 		Flags:  AddrFlags(b[2]),
-		Scope:  AddrScope(b[3]),
+		Scope:  Scope(b[3]),
 		Index:  int32(binary.NativeEndian.Uint32(b[4:])),
 	}
 	plen := int(b[1])

@@ -152,7 +152,7 @@ func TestKernelAddressAddMatchesIP(t *testing.T) {
 			Label: "va:one", ValidLifetime: 100 * time.Second, PreferredLifetime: 50 * time.Second, Metric: 50},
 		{Index: va, Prefix: netip.MustParsePrefix("10.0.0.2/24"), Label: "va"}, // a secondary
 		{Index: va, Prefix: netip.MustParsePrefix("10.0.1.1/32"), Peer: netip.MustParsePrefix("10.0.1.2/32"),
-			Scope: rtnl.AddrScopeLink, Label: "va"},
+			Scope: rtnl.ScopeLink, Label: "va"},
 		{Index: va, Prefix: netip.MustParsePrefix("2001:db8::1/64"), Flags: rtnl.AddrNoDAD | rtnl.AddrNoPrefixRoute,
 			ValidLifetime: 200 * time.Second, PreferredLifetime: 100 * time.Second},
 		{Index: va, Prefix: netip.MustParsePrefix("2001:db8:1::1/128"), Peer: netip.MustParsePrefix("2001:db8:1::2/128"),

@@ -17,7 +17,7 @@ import (
 )
 
 // ifaddrmsg builds a struct ifaddrmsg.
-func addrTestHeader(family AddrFamily, plen, flags uint8, scope AddrScope, index int32) []byte {
+func addrTestHeader(family AddrFamily, plen, flags uint8, scope Scope, index int32) []byte {
 	b := []byte{uint8(family), plen, flags, uint8(scope), 0, 0, 0, 0}
 	binary.NativeEndian.PutUint32(b[4:], uint32(index))
 	return b
@@ -52,7 +52,7 @@ func TestAddressRoundTrip(t *testing.T) {
 		{"ipv4", Address{Family: AddrFamilyIPv4, Index: 3, Prefix: netip.MustParsePrefix("10.0.0.1/24")}},
 		{"ipv4 full", Address{
 			Family: AddrFamilyIPv4, Index: 7, Prefix: netip.MustParsePrefix("192.0.2.10/28"),
-			Broadcast: netip.MustParseAddr("192.0.2.15"), Label: "veth0:web", Scope: AddrScopeLink,
+			Broadcast: netip.MustParseAddr("192.0.2.15"), Label: "veth0:web", Scope: ScopeLink,
 			Flags: AddrSecondary | AddrPermanent, ValidLifetime: Forever, PreferredLifetime: Forever,
 			Metric: 100, Protocol: 2,
 		}},
@@ -148,8 +148,8 @@ func TestAddressUnmarshalSemantics(t *testing.T) {
 		{
 			// IPv6 sends only IFA_ADDRESS when there is no peer.
 			"ipv6 address only",
-			addrTestAttr(addrTestAttr(addrTestHeader(10, 64, 0, AddrScopeLink, 2), ifaAddress, addrTestIP("fe80::1")), ifaCacheInfo, addrTestCacheInfo(10, 20)),
-			Address{Family: 10, Index: 2, Prefix: netip.MustParsePrefix("fe80::1/64"), Scope: AddrScopeLink,
+			addrTestAttr(addrTestAttr(addrTestHeader(10, 64, 0, ScopeLink, 2), ifaAddress, addrTestIP("fe80::1")), ifaCacheInfo, addrTestCacheInfo(10, 20)),
+			Address{Family: 10, Index: 2, Prefix: netip.MustParsePrefix("fe80::1/64"), Scope: ScopeLink,
 				ValidLifetime: 20 * time.Second, PreferredLifetime: 10 * time.Second},
 		},
 		{
@@ -249,21 +249,21 @@ func TestAddrFlagNames(t *testing.T) {
 }
 
 func TestAddrScopeAndFamily(t *testing.T) {
-	for s, n := range map[AddrScope]string{0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere", 7: "7"} {
+	for s, n := range map[Scope]string{0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere", 7: "7"} {
 		if s.String() != n {
 			t.Errorf("scope %d: %q, want %q", s, s.String(), n)
 		}
-		got, err := ParseAddrScope(n)
+		got, err := ParseScope(n)
 		if err != nil || got != s {
-			t.Errorf("ParseAddrScope(%q) = %v, %v", n, got, err)
+			t.Errorf("ParseScope(%q) = %v, %v", n, got, err)
 		}
 	}
-	if s, err := ParseAddrScope("universe"); err != nil || s != AddrScopeGlobal {
+	if s, err := ParseScope("universe"); err != nil || s != ScopeGlobal {
 		t.Errorf("universe: %v %v", s, err)
 	}
 	for _, bad := range []string{"", "galaxy", "256", "-1"} {
-		if _, err := ParseAddrScope(bad); err == nil {
-			t.Errorf("ParseAddrScope(%q) accepted", bad)
+		if _, err := ParseScope(bad); err == nil {
+			t.Errorf("ParseScope(%q) accepted", bad)
 		}
 	}
 	for f, n := range map[AddrFamily]string{0: "unspec", 2: "inet", 10: "inet6", 35: "35"} {
@@ -353,7 +353,7 @@ func (k *addrFakeKernel) dial(t *testing.T, cfg *netlink.Config) *Client {
 
 func TestAddressesFilter(t *testing.T) {
 	k := &addrFakeKernel{addrs: []Address{
-		{Family: 2, Index: 1, Prefix: netip.MustParsePrefix("127.0.0.1/8"), Scope: AddrScopeHost},
+		{Family: 2, Index: 1, Prefix: netip.MustParsePrefix("127.0.0.1/8"), Scope: ScopeHost},
 		{Family: 2, Index: 2, Prefix: netip.MustParsePrefix("10.0.0.1/24")},
 		{Family: 10, Index: 2, Prefix: netip.MustParsePrefix("2001:db8::1/64")},
 		{Family: 10, Index: 3, Prefix: netip.MustParsePrefix("fe80::1/64")},

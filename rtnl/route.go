@@ -190,59 +190,6 @@ func ParseRouteProtocol(s string) (RouteProtocol, error) {
 	return RouteProtocol(v), nil
 }
 
-// RouteScope is the distance to a route's destination (rtm_scope,
-// RT_SCOPE_*): the smaller, the farther.
-type RouteScope uint8
-
-// Route scopes.
-const (
-	RouteScopeUniverse RouteScope = 0   // RT_SCOPE_UNIVERSE: anywhere ("global")
-	RouteScopeSite     RouteScope = 200 // RT_SCOPE_SITE: interior routes
-	RouteScopeLink     RouteScope = 253 // RT_SCOPE_LINK: on the attached link
-	RouteScopeHost     RouteScope = 254 // RT_SCOPE_HOST: on this host
-	RouteScopeNowhere  RouteScope = 255 // RT_SCOPE_NOWHERE: no destination; any scope when deleting
-)
-
-// String returns the scope as ip shows it ("global", "link", "host", ...)
-// or its number.
-func (s RouteScope) String() string {
-	switch s {
-	case RouteScopeUniverse:
-		return "global"
-	case RouteScopeSite:
-		return "site"
-	case RouteScopeLink:
-		return "link"
-	case RouteScopeHost:
-		return "host"
-	case RouteScopeNowhere:
-		return "nowhere"
-	}
-	return strconv.Itoa(int(s))
-}
-
-// ParseRouteScope parses a scope as ip does: "global" (or "universe"),
-// "site", "link", "host", "nowhere" or a number from 0 to 255.
-func ParseRouteScope(s string) (RouteScope, error) {
-	switch s {
-	case "global", "universe":
-		return RouteScopeUniverse, nil
-	case "site":
-		return RouteScopeSite, nil
-	case "link":
-		return RouteScopeLink, nil
-	case "host":
-		return RouteScopeHost, nil
-	case "nowhere":
-		return RouteScopeNowhere, nil
-	}
-	v, err := strconv.ParseUint(s, 0, 8)
-	if err != nil {
-		return 0, fmt.Errorf("rtnl: unknown route scope %q: want global, site, link, host, nowhere or 0-255", s)
-	}
-	return RouteScope(v), nil
-}
-
 // RouteType is the kind of a route (rtm_type, RTN_*).
 type RouteType uint8
 
@@ -489,7 +436,7 @@ type Route struct {
 	// above 255): TableMain, TableLocal or any number.
 	Table    uint32
 	Protocol RouteProtocol // rtm_protocol
-	Scope    RouteScope    // rtm_scope
+	Scope    Scope         // rtm_scope
 	Type     RouteType     // rtm_type
 	Flags    RouteFlags    // rtm_flags
 	// Priority is the route's metric (RTA_PRIORITY): lower wins.
@@ -844,7 +791,7 @@ func (r *Route) unmarshal(b []byte) error {
 		TOS:      b[3],
 		Table:    uint32(b[4]),
 		Protocol: RouteProtocol(b[5]),
-		Scope:    RouteScope(b[6]),
+		Scope:    Scope(b[6]),
 		Type:     RouteType(b[7]),
 		Flags:    RouteFlags(binary.NativeEndian.Uint32(b[8:])),
 	}
@@ -1070,8 +1017,8 @@ type RouteFilter struct {
 	// Type keeps routes of this type.
 	Type RouteType
 	// Scope keeps routes of this scope (checked here, not by the kernel;
-	// the zero value, RouteScopeUniverse, matches any scope).
-	Scope RouteScope
+	// the zero value, ScopeGlobal, matches any scope).
+	Scope Scope
 }
 
 // Match reports whether r passes the filter.
@@ -1285,7 +1232,7 @@ func (r *Route) prepare(del bool) error {
 	}
 	if del {
 		if r.Scope == 0 && v4 {
-			r.Scope = RouteScopeNowhere // matches any scope
+			r.Scope = ScopeNowhere // matches any scope
 		}
 		return nil
 	}
@@ -1298,9 +1245,9 @@ func (r *Route) prepare(del bool) error {
 	if r.Scope == 0 && v4 {
 		switch r.Type {
 		case RouteTypeLocal, RouteTypeNAT:
-			r.Scope = RouteScopeHost
+			r.Scope = ScopeHost
 		case RouteTypeBroadcast, RouteTypeMulticast, RouteTypeAnycast:
-			r.Scope = RouteScopeLink
+			r.Scope = ScopeLink
 		}
 	}
 	return nil

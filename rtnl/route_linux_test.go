@@ -94,7 +94,7 @@ func ipForm(r *rtnl.Route, names map[int32]string) map[string]any {
 		if r.Protocol != rtnl.RouteProtoBoot {
 			j["protocol"] = r.Protocol.String()
 		}
-		if r.Scope != rtnl.RouteScopeUniverse {
+		if r.Scope != rtnl.ScopeGlobal {
 			j["scope"] = r.Scope.String()
 		}
 	}
@@ -220,8 +220,8 @@ func TestKernelRoutesAddedMatchIP(t *testing.T) {
 		{Dst: p("10.10.0.0/16"), Gateway: a("10.0.0.2"), OutIndex: v0, Priority: 10, Protocol: rtnl.RouteProtoStatic},
 		{Dst: p("10.11.0.0/16"), Gateway: a("10.0.0.2"), Table: 100},
 		{Dst: p("10.12.0.0/16"), Gateway: a("10.0.0.2"), Table: 1000, PrefSrc: a("10.0.0.1"), Metrics: &rtnl.RouteMetrics{MTU: 1400, AdvMSS: 1300}},
-		{Dst: p("10.13.0.0/16"), OutIndex: v0, Scope: rtnl.RouteScopeLink},
-		{Dst: p("10.14.1.1/32"), OutIndex: v1, Scope: rtnl.RouteScopeLink, Protocol: rtnl.RouteProtoDHCP},
+		{Dst: p("10.13.0.0/16"), OutIndex: v0, Scope: rtnl.ScopeLink},
+		{Dst: p("10.14.1.1/32"), OutIndex: v1, Scope: rtnl.ScopeLink, Protocol: rtnl.RouteProtoDHCP},
 		{Dst: p("10.15.0.0/16"), Type: rtnl.RouteTypeBlackhole},
 		{Dst: p("10.16.0.0/16"), Type: rtnl.RouteTypeUnreachable},
 		{Dst: p("10.17.0.0/16"), Type: rtnl.RouteTypeProhibit, Table: 1000},
@@ -270,7 +270,7 @@ func TestKernelRoutesAddedMatchIP(t *testing.T) {
 	if r := find("10.20.0.0/16", rtnl.TableMain); len(r.MultiPath) != 2 || r.MultiPath[0].Weight != 3 || r.MultiPath[1].OutIndex != v1 {
 		t.Errorf("multipath: %+v", r.MultiPath)
 	}
-	if r := find("10.22.0.1/32", rtnl.TableLocal); r.Type != rtnl.RouteTypeLocal || r.Scope != rtnl.RouteScopeHost {
+	if r := find("10.22.0.1/32", rtnl.TableLocal); r.Type != rtnl.RouteTypeLocal || r.Scope != rtnl.ScopeHost {
 		t.Errorf("local route: %+v", r)
 	}
 	if r := find("10.23.0.0/16", rtnl.TableMain); r.Metrics == nil || r.Metrics.Lock != rtnl.LockMTU || r.Metrics.RTT != 100*time.Millisecond {
@@ -345,7 +345,7 @@ route add 2001:db8:41::/48 via 2001:db8:1::2 table 100
 		{rtnl.RouteFilter{Family: 2, Table: rtnl.TableMain, Protocol: rtnl.RouteProtoStatic}, []string{"proto", "static"}},
 		{rtnl.RouteFilter{Family: 2, Table: 100, Type: rtnl.RouteTypeBlackhole}, []string{"table", "100", "type", "blackhole"}},
 		{rtnl.RouteFilter{Family: 2, Table: 5000, OutIndex: v0}, []string{"table", "5000", "dev", "veth0"}},
-		{rtnl.RouteFilter{Family: 2, Table: rtnl.TableLocal, Scope: rtnl.RouteScopeHost}, []string{"table", "local", "scope", "host"}},
+		{rtnl.RouteFilter{Family: 2, Table: rtnl.TableLocal, Scope: rtnl.ScopeHost}, []string{"table", "local", "scope", "host"}},
 		{rtnl.RouteFilter{Family: 10, Table: 100, OutIndex: idx["veth1"]}, []string{"-6", "table", "100", "dev", "veth1"}},
 		{rtnl.RouteFilter{Table: rtnl.TableAll, Protocol: rtnl.RouteProtoStatic}, []string{"table", "all", "proto", "static"}},
 	}

@@ -35,7 +35,7 @@ func TestRouteRoundTrip(t *testing.T) {
 			Type: RouteTypeUnicast, Gateway: mustAddr("10.0.0.2"), OutIndex: 3, Priority: 10,
 		}},
 		{"host route, table above 255", Route{
-			Family: rtAFInet, Dst: mustPrefix("10.4.4.4/32"), Table: 1000, Scope: RouteScopeLink,
+			Family: rtAFInet, Dst: mustPrefix("10.4.4.4/32"), Table: 1000, Scope: ScopeLink,
 			Type: RouteTypeUnicast, OutIndex: 3, PrefSrc: mustAddr("10.0.0.1"), Flags: RouteFlagOnLink,
 		}},
 		{"zero prefix length with an address", Route{Family: rtAFInet, Dst: mustPrefix("10.0.0.0/0")}},
@@ -381,7 +381,7 @@ func TestRouteNames(t *testing.T) {
 	if RouteProtoStatic.String() != "static" || RouteProtoKernel.String() != "kernel" || RouteProtocol(200).String() != "200" {
 		t.Error("protocol names")
 	}
-	if RouteScopeUniverse.String() != "global" || RouteScopeLink.String() != "link" || RouteScope(7).String() != "7" {
+	if ScopeGlobal.String() != "global" || ScopeLink.String() != "link" || Scope(7).String() != "7" {
 		t.Error("scope names")
 	}
 	if RouteTypeBlackhole.String() != "blackhole" || RouteTypeUnspec.String() != "none" || RouteType(42).String() != "42" {
@@ -416,9 +416,9 @@ func TestRouteNames(t *testing.T) {
 			t.Errorf("ParseRouteType(%q) = %v, %v", s, ty, err)
 		}
 	}
-	for in, want := range map[string]RouteScope{"global": 0, "universe": 0, "site": 200, "link": 253, "host": 254, "nowhere": 255, "12": 12} {
-		if s, err := ParseRouteScope(in); err != nil || s != want {
-			t.Errorf("ParseRouteScope(%q) = %v, %v", in, s, err)
+	for in, want := range map[string]Scope{"global": 0, "universe": 0, "site": 200, "link": 253, "host": 254, "nowhere": 255, "12": 12} {
+		if s, err := ParseScope(in); err != nil || s != want {
+			t.Errorf("ParseScope(%q) = %v, %v", in, s, err)
 		}
 	}
 	for in, want := range map[string]uint32{"main": 254, "local": 255, "default": 253, "all": 0, "100": 100, "4000000000": 4000000000} {
@@ -437,7 +437,7 @@ func TestRouteNames(t *testing.T) {
 	if _, err := ParseRouteType("256"); err == nil {
 		t.Error("type 256 accepted")
 	}
-	if _, err := ParseRouteScope("far"); err == nil {
+	if _, err := ParseScope("far"); err == nil {
 		t.Error("scope far accepted")
 	}
 	if RouteTableName(254) != "main" || RouteTableName(1000) != "1000" || RouteTableName(253) != "default" {
@@ -477,15 +477,15 @@ func TestRoutePrepare(t *testing.T) {
 		{"add unicast", false, Route{Dst: mustPrefix("10.0.0.0/8"), OutIndex: 3},
 			Route{Family: rtAFInet, Dst: mustPrefix("10.0.0.0/8"), OutIndex: 3, Table: TableMain, Type: RouteTypeUnicast, Protocol: RouteProtoBoot}},
 		{"add local", false, Route{Dst: mustPrefix("10.0.0.5/32"), Type: RouteTypeLocal, OutIndex: 3},
-			Route{Family: rtAFInet, Dst: mustPrefix("10.0.0.5/32"), OutIndex: 3, Table: TableLocal, Type: RouteTypeLocal, Protocol: RouteProtoBoot, Scope: RouteScopeHost}},
+			Route{Family: rtAFInet, Dst: mustPrefix("10.0.0.5/32"), OutIndex: 3, Table: TableLocal, Type: RouteTypeLocal, Protocol: RouteProtoBoot, Scope: ScopeHost}},
 		{"add broadcast", false, Route{Dst: mustPrefix("10.0.0.255/32"), Type: RouteTypeBroadcast},
-			Route{Family: rtAFInet, Dst: mustPrefix("10.0.0.255/32"), Table: TableLocal, Type: RouteTypeBroadcast, Protocol: RouteProtoBoot, Scope: RouteScopeLink}},
+			Route{Family: rtAFInet, Dst: mustPrefix("10.0.0.255/32"), Table: TableLocal, Type: RouteTypeBroadcast, Protocol: RouteProtoBoot, Scope: ScopeLink}},
 		{"add IPv6 keeps scope and given fields", false, Route{Dst: mustPrefix("::/0"), Protocol: RouteProtoStatic, Table: 100, Type: RouteTypeBlackhole},
 			Route{Family: rtAFInet6, Dst: mustPrefix("::/0"), Table: 100, Type: RouteTypeBlackhole, Protocol: RouteProtoStatic}},
 		{"add IPv4 with IPv6 gateway", false, Route{Dst: mustPrefix("10.0.0.0/8"), Gateway: mustAddr("fe80::1"), OutIndex: 3},
 			Route{Family: rtAFInet, Dst: mustPrefix("10.0.0.0/8"), Gateway: mustAddr("fe80::1"), OutIndex: 3, Table: TableMain, Type: RouteTypeUnicast, Protocol: RouteProtoBoot}},
 		{"delete matches any scope", true, Route{Dst: mustPrefix("10.0.0.0/8")},
-			Route{Family: rtAFInet, Dst: mustPrefix("10.0.0.0/8"), Table: TableMain, Scope: RouteScopeNowhere}},
+			Route{Family: rtAFInet, Dst: mustPrefix("10.0.0.0/8"), Table: TableMain, Scope: ScopeNowhere}},
 		{"delete IPv6", true, Route{Dst: mustPrefix("2001:db8::/32"), Table: 1000},
 			Route{Family: rtAFInet6, Dst: mustPrefix("2001:db8::/32"), Table: 1000}},
 	}
@@ -577,7 +577,7 @@ func TestRoutesFilter(t *testing.T) {
 		{Family: rtAFInet, Dst: mustPrefix("10.3.0.0/16"), Table: TableMain, Protocol: RouteProtoBoot, Type: RouteTypeBlackhole},
 		{Family: rtAFInet, Dst: mustPrefix("10.4.0.0/16"), Table: TableMain, Protocol: RouteProtoBoot, Type: RouteTypeUnicast,
 			MultiPath: []NextHop{{OutIndex: 4, Weight: 1}, {OutIndex: 5, Weight: 1}}},
-		{Family: rtAFInet, Dst: mustPrefix("10.0.0.1/32"), Table: TableLocal, Protocol: RouteProtoKernel, Type: RouteTypeLocal, Scope: RouteScopeHost, OutIndex: 3},
+		{Family: rtAFInet, Dst: mustPrefix("10.0.0.1/32"), Table: TableLocal, Protocol: RouteProtoKernel, Type: RouteTypeLocal, Scope: ScopeHost, OutIndex: 3},
 		{Family: rtAFInet6, Dst: mustPrefix("2001:db8::/64"), Table: TableMain, Protocol: RouteProtoKernel, Type: RouteTypeUnicast, OutIndex: 3},
 		{Family: rtAFInet6, Dst: mustPrefix("2001:db8:1::/48"), Table: 1000, Protocol: RouteProtoStatic, Type: RouteTypeUnicast, OutIndex: 5},
 	}
@@ -601,7 +601,7 @@ func TestRoutesFilter(t *testing.T) {
 		{"dev 5, multipath included", &RouteFilter{OutIndex: 5}, []string{"10.4.0.0/16", "2001:db8:1::/48"}},
 		{"proto static in main", &RouteFilter{Table: TableMain, Protocol: RouteProtoStatic}, []string{"10.1.0.0/16"}},
 		{"type blackhole", &RouteFilter{Type: RouteTypeBlackhole}, []string{"10.3.0.0/16"}},
-		{"scope host", &RouteFilter{Scope: RouteScopeHost}, []string{"10.0.0.1/32"}},
+		{"scope host", &RouteFilter{Scope: ScopeHost}, []string{"10.0.0.1/32"}},
 		{"IPv4 dev 3 main", &RouteFilter{Family: rtAFInet, OutIndex: 3, Table: TableMain}, []string{"10.1.0.0/16"}},
 	}
 	for _, kernelFilters := range []bool{false, true} {
@@ -784,7 +784,7 @@ var routeSink *Route
 
 func BenchmarkRouteUnmarshal(b *testing.B) {
 	simple, _ := (&Route{Family: rtAFInet, Dst: mustPrefix("10.1.2.3/32"), Table: TableMain, Protocol: RouteProtoStatic,
-		Type: RouteTypeUnicast, Scope: RouteScopeLink, OutIndex: 3}).MarshalBinary()
+		Type: RouteTypeUnicast, Scope: ScopeLink, OutIndex: 3}).MarshalBinary()
 	multi, _ := (&Route{Family: rtAFInet, Dst: mustPrefix("10.5.0.0/16"), Table: TableMain, MultiPath: []NextHop{
 		{Gateway: mustAddr("10.0.0.2"), OutIndex: 3, Weight: 1}, {Gateway: mustAddr("10.0.0.3"), OutIndex: 3, Weight: 1}}}).MarshalBinary()
 	for _, bm := range []struct {

@@ -271,7 +271,7 @@ Examples:
 type addrSelect struct {
 	dev    string
 	up     bool
-	scope  *rtnl.AddrScope
+	scope  *rtnl.Scope
 	label  string
 	family rtnl.AddrFamily
 }
@@ -298,7 +298,7 @@ func parseAddrSelect(verb string, args []string) (addrSelect, error) {
 			if err != nil {
 				return s, err
 			}
-			sc, err := rtnl.ParseAddrScope(v)
+			sc, err := rtnl.ParseScope(v)
 			if err != nil {
 				return s, fmt.Errorf("addr %s: %w", verb, err)
 			}
@@ -583,7 +583,7 @@ func parseAddrRequest(verb string, args []string) (*addrRequest, error) {
 			if err != nil {
 				return nil, err
 			}
-			sc, err := rtnl.ParseAddrScope(v)
+			sc, err := rtnl.ParseScope(v)
 			if err != nil {
 				return nil, fmt.Errorf("addr %s: %w", verb, err)
 			}
@@ -678,7 +678,7 @@ func (r *addrRequest) build(verb string, family rtnl.AddrFamily) error {
 	}
 	// ip gives 127.0.0.0/8 host scope unless a scope is named.
 	if !r.scoped && verb != "del" && local.Is4() && local.As4()[0] == 127 {
-		a.Scope = rtnl.AddrScopeHost
+		a.Scope = rtnl.ScopeHost
 	}
 	if r.hasValid || r.hasPreferred {
 		valid, pref := rtnl.Forever, rtnl.Forever

@@ -24,7 +24,7 @@ func TestParseAddrRequest(t *testing.T) {
 			rtnl.Address{Family: rtnl.AddrFamilyIPv4, Prefix: p("10.0.0.1/24")}, "veth0"},
 		{"dev veth0 local 10.0.0.1/24 brd + label veth0:a scope link metric 20", "add", 0,
 			rtnl.Address{Family: rtnl.AddrFamilyIPv4, Prefix: p("10.0.0.1/24"), Broadcast: netip.MustParseAddr("10.0.0.255"),
-				Label: "veth0:a", Scope: rtnl.AddrScopeLink, Metric: 20}, "veth0"},
+				Label: "veth0:a", Scope: rtnl.ScopeLink, Metric: 20}, "veth0"},
 		{"10.0.0.1/24 broadcast - dev x", "add", 0,
 			rtnl.Address{Family: rtnl.AddrFamilyIPv4, Prefix: p("10.0.0.1/24"), Broadcast: netip.MustParseAddr("10.0.0.0")}, "x"},
 		{"10.0.0.1/24 broadcast 10.0.0.127 dev x", "add", 0,
@@ -49,7 +49,7 @@ func TestParseAddrRequest(t *testing.T) {
 			rtnl.Address{Family: rtnl.AddrFamilyIPv4, Prefix: p("10.0.0.1/8"), ValidLifetime: rtnl.Forever}, "x"},
 		// 127.0.0.0/8 gets host scope, as ip gives it, unless a scope is named.
 		{"127.0.0.2/8 dev lo", "add", 0,
-			rtnl.Address{Family: rtnl.AddrFamilyIPv4, Prefix: p("127.0.0.2/8"), Scope: rtnl.AddrScopeHost}, "lo"},
+			rtnl.Address{Family: rtnl.AddrFamilyIPv4, Prefix: p("127.0.0.2/8"), Scope: rtnl.ScopeHost}, "lo"},
 		{"127.0.0.2/8 scope global dev lo", "add", 0,
 			rtnl.Address{Family: rtnl.AddrFamilyIPv4, Prefix: p("127.0.0.2/8")}, "lo"},
 		{"10.0.0.1 dev x", "del", 0,
@@ -116,7 +116,7 @@ func TestParseAddrRequestErrors(t *testing.T) {
 
 func TestParseAddrSelect(t *testing.T) {
 	s, err := parseAddrSelect("show", strings.Fields("dev va up scope link label va:*"))
-	if err != nil || s.dev != "va" || !s.up || s.scope == nil || *s.scope != rtnl.AddrScopeLink || s.label != "va:*" {
+	if err != nil || s.dev != "va" || !s.up || s.scope == nil || *s.scope != rtnl.ScopeLink || s.label != "va:*" {
 		t.Fatalf("%+v %v", s, err)
 	}
 	if s, err := parseAddrSelect("show", []string{"va"}); err != nil || s.dev != "va" {
@@ -157,7 +157,7 @@ func TestAddrJSONShape(t *testing.T) {
 	a := &rtnl.Address{
 		Family: rtnl.AddrFamilyIPv4, Index: 3, Prefix: netip.MustParsePrefix("10.0.1.1/30"),
 		Peer: netip.MustParsePrefix("10.0.1.2/30"), Broadcast: netip.MustParseAddr("10.0.1.3"),
-		Label: "va:p", Scope: rtnl.AddrScopeLink, Flags: rtnl.AddrSecondary | rtnl.AddrNoPrefixRoute | 0x10000,
+		Label: "va:p", Scope: rtnl.ScopeLink, Flags: rtnl.AddrSecondary | rtnl.AddrNoPrefixRoute | 0x10000,
 		ValidLifetime: 99 * time.Second, PreferredLifetime: rtnl.Forever, Metric: 7, Protocol: 3,
 	}
 	b, err := json.Marshal(toAddrJSON(a))

@@ -164,7 +164,7 @@ func toRouteJSON(r *rtnl.Route, v *routeView) routeJSON {
 	if !cloned && (r.Protocol != rtnl.RouteProtoBoot || v.details) && !v.noProto {
 		j.Protocol = r.Protocol.String()
 	}
-	if !cloned && (r.Scope != rtnl.RouteScopeUniverse || v.details) && !v.noScope {
+	if !cloned && (r.Scope != rtnl.ScopeGlobal || v.details) && !v.noScope {
 		j.Scope = r.Scope.String()
 	}
 	if r.PrefSrc.IsValid() {
@@ -632,11 +632,11 @@ func parseRouteShow(fam uint8, args []string) (*routeSelect, error) {
 			if err != nil {
 				return nil, err
 			}
-			sc, err := rtnl.ParseRouteScope(v)
+			sc, err := rtnl.ParseScope(v)
 			if err != nil {
 				return nil, fmt.Errorf("route show: scope %q: want global, site, link, host, nowhere or 0-255", v)
 			}
-			if sc == rtnl.RouteScopeUniverse {
+			if sc == rtnl.ScopeGlobal {
 				return nil, errors.New("route show: scope global cannot be selected; list all and look for routes without scope")
 			}
 			s.filter.Scope, s.view.noScope = sc, true
@@ -968,7 +968,7 @@ func parseRouteRequest(verb string, args []string) (*routeRequest, error) {
 		case "scope":
 			var v string
 			if v, err = w.value(k); err == nil {
-				if r.Scope, err = rtnl.ParseRouteScope(v); err != nil {
+				if r.Scope, err = rtnl.ParseScope(v); err != nil {
 					err = fmt.Errorf("route %s: scope %q: want global, site, link, host or 0-255", verb, v)
 				}
 				req.scopeSet = true
@@ -1252,7 +1252,7 @@ func (req *routeRequest) build(ctx context.Context, c *rtnl.Client, verb string,
 	// As ip: an IPv4 unicast route without gateway is on the link.
 	if verb != "del" && !req.scopeSet && fam == routeFamilyV4 && (r.Type == 0 || r.Type == rtnl.RouteTypeUnicast) &&
 		!r.Gateway.IsValid() && r.MultiPath == nil && r.NextHopID == 0 {
-		r.Scope = rtnl.RouteScopeLink
+		r.Scope = rtnl.ScopeLink
 	}
 	return nil
 }
