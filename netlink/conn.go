@@ -95,7 +95,7 @@ type Conn struct {
 	rbuf      []byte
 	stale     []uint32 // sequences of abandoned dumps still to drain
 	pending   [][]byte // multicast datagrams read during requests
-	lostMcast bool     // pending overflowed: report an overrun
+	lostMcast bool     // an overrun (counted already) still to report to Receive
 
 	dlMu      sync.Mutex
 	rdeadline time.Time
@@ -155,6 +155,15 @@ func (c *Conn) Close() error {
 	return nil
 }
 
+// closedErr returns net.ErrClosed, as an *OpError for op, once c is
+// closed: the socket's own error for a closed file would not match it.
+func (c *Conn) closedErr(op string) error {
+	if c.closed.Load() {
+		return &OpError{Op: op, Err: net.ErrClosed, Offset: -1}
+	}
+	return nil
+}
+
 func (c *Conn) opErr(op string, seq uint32, err error) error {
 	if err == nil {
 		return nil
@@ -177,6 +186,9 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // SetReadDeadline sets the deadline for reading operations (Receive,
 // Execute, Dump). A zero t means no deadline.
 func (c *Conn) SetReadDeadline(t time.Time) error {
+	if err := c.closedErr("set deadline"); err != nil {
+		return err
+	}
 	c.dlMu.Lock()
 	defer c.dlMu.Unlock()
 	c.rdeadline = t
@@ -185,17 +197,26 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 
 // SetWriteDeadline sets the deadline for sending.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
+	if err := c.closedErr("set deadline"); err != nil {
+		return err
+	}
 	return c.opErr("set deadline", 0, c.sock.SetWriteDeadline(t))
 }
 
 // JoinGroup joins multicast group g (any number, including those above
 // 32 that Config.Groups cannot name).
 func (c *Conn) JoinGroup(g uint32) error {
+	if err := c.closedErr("join group"); err != nil {
+		return err
+	}
 	return c.opErr("join group", 0, c.sock.JoinGroup(g))
 }
 
 // LeaveGroup leaves multicast group g.
 func (c *Conn) LeaveGroup(g uint32) error {
+	if err := c.closedErr("leave group"); err != nil {
+		return err
+	}
 	return c.opErr("leave group", 0, c.sock.LeaveGroup(g))
 }
 
@@ -207,7 +228,17 @@ func (c *Conn) watch(ctx context.Context) func(error) error {
 		return func(err error) error { return err }
 	}
 	if err := ctx.Err(); err != nil {
-		return func(error) error { return err }
+		// Already done: fail the first read at once instead of letting
+		// the operation run without a bound, and report ctx's error.
+		c.dlMu.Lock()
+		_ = c.sock.SetReadDeadline(time.Unix(1, 0))
+		c.dlMu.Unlock()
+		return func(error) error {
+			c.dlMu.Lock()
+			_ = c.sock.SetReadDeadline(c.rdeadline)
+			c.dlMu.Unlock()
+			return err
+		}
 	}
 	var done bool
 	stop := context.AfterFunc(ctx, func() {
@@ -337,6 +368,9 @@ func (c *Conn) SendMessages(msgs []Message) ([]Message, error) {
 // for a reply, for the next Receive.
 func (c *Conn) queueMulticast(b []byte) {
 	if len(c.pending) >= maxPending {
+		if !c.lostMcast {
+			c.overrun.Add(1)
+		}
 		c.lostMcast = true
 		return
 	}
@@ -395,9 +429,10 @@ func (c *Conn) drain() error {
 		b, from, err := c.read()
 		if err != nil {
 			if errors.Is(err, ErrOverrun) {
-				// The rest of the dump may have been dropped with the
-				// overflow; nothing more will come for it.
-				c.stale = c.stale[:0]
+				// Multicasts were dropped, not the dump: the kernel
+				// pauses a dump while the buffer is full and goes on
+				// as it is read. Keep draining; tell the next Receive.
+				c.lostMcast = true
 				continue
 			}
 			return err
@@ -425,10 +460,14 @@ func (c *Conn) drain() error {
 // NLM_F_REQUEST and NLM_F_ACK and waits for the acknowledgement, so it
 // works for requests with and without a reply. A kernel error is returned
 // as an *OpError wrapping the errno, with the extended-ack text. For dumps
-// (NLM_F_DUMP) use Dump, which streams.
+// (NLM_F_DUMP) use Dump, which streams; a dump sent with Execute is read
+// to its end and fails with ErrDumpInterrupted if the kernel flagged it.
 func (c *Conn) Execute(ctx context.Context, m Message) ([]Message, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, c.opErr("execute", 0, err) // send nothing
+	}
 	done := c.watch(ctx)
 	replies, seq, err := c.execute(m)
 	err = done(err)
@@ -452,6 +491,15 @@ func (c *Conn) execute(m Message) ([]Message, uint32, error) {
 		return nil, m.Header.Sequence, err
 	}
 	seq := sent[0].Header.Sequence
+	// A dump abandoned on an error goes on in the kernel: drain it
+	// before the next request, as Dump does.
+	finished := !dump
+	defer func() {
+		if !finished {
+			c.stale = append(c.stale, seq)
+		}
+	}()
+	intr := false
 	var replies []Message
 	for {
 		b, from, err := c.read()
@@ -470,17 +518,24 @@ func (c *Conn) execute(m Message) ([]Message, uint32, error) {
 			if !c.isReply(r, seq) {
 				continue
 			}
+			if r.Header.Flags&DumpIntr != 0 {
+				intr = true
+			}
 			switch r.Header.Type {
 			case Noop:
 			case Overrun:
 				c.overrun.Add(1)
 				return nil, seq, ErrOverrun
 			case Error, Done:
+				finished = true
 				if err := c.ackError("execute", r); err != nil {
 					return nil, seq, err
 				}
 				if r.Header.Type == Done && !dump {
 					continue
+				}
+				if dump && intr {
+					return nil, seq, ErrDumpInterrupted
 				}
 				return replies, seq, nil
 			default:
@@ -507,6 +562,10 @@ func (c *Conn) Dump(ctx context.Context, m Message) iter.Seq2[Message, error] {
 	return func(yield func(Message, error) bool) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			yield(Message{}, c.opErr("dump", 0, err)) // send nothing
+			return
+		}
 		done := c.watch(ctx)
 		seq, err := c.dump(m, yield)
 		if err = done(err); err != nil {
@@ -536,10 +595,9 @@ func (c *Conn) dump(m Message, yield func(Message, error) bool) (uint32, error) 
 	for {
 		b, from, err := c.read()
 		if err != nil {
-			if errors.Is(err, ErrOverrun) {
-				// The rest of this dump may be lost; it cannot be trusted.
-				finished = true
-			}
+			// On ErrOverrun too the dump is not finished: the kernel
+			// pauses a dump while the buffer is full, it does not drop
+			// it, so the rest must be drained before the next dump.
 			return seq, err
 		}
 		if from.Groups != 0 {
@@ -573,6 +631,14 @@ func (c *Conn) dump(m Message, yield func(Message, error) bool) (uint32, error) 
 				return seq, nil
 			default:
 				if !yield(r, nil) {
+					// If the end of the dump is in this datagram, it has
+					// been read: nothing is left for drain to wait for.
+					for p.Next() {
+						h := p.Message().Header
+						if h.Sequence == seq && (h.Type == Done || h.Type == Error) {
+							finished = true
+						}
+					}
 					return seq, nil
 				}
 			}
@@ -591,6 +657,9 @@ func (c *Conn) dump(m Message, yield func(Message, error) bool) (uint32, error) 
 func (c *Conn) Receive(ctx context.Context) ([]Message, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, c.opErr("receive", 0, err)
+	}
 	done := c.watch(ctx)
 	msgs, err := c.receive(true)
 	if err = done(err); err != nil {
@@ -608,7 +677,6 @@ func (c *Conn) receive(own bool) ([]Message, error) {
 			c.pending = c.pending[1:]
 		case c.lostMcast:
 			c.lostMcast = false
-			c.overrun.Add(1)
 			return nil, ErrOverrun
 		default:
 			var err error
@@ -652,6 +720,10 @@ func (c *Conn) Messages(ctx context.Context) iter.Seq2[Message, error] {
 	return func(yield func(Message, error) bool) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			yield(Message{}, c.opErr("receive", 0, err))
+			return
+		}
 		done := c.watch(ctx)
 		var err error
 		defer func() {

@@ -153,7 +153,7 @@ func (m Message) MarshalBinary() ([]byte, error) {
 // alignment, computing Header.Length from the payload.
 func (m Message) AppendBinary(b []byte) ([]byte, error) {
 	n := HeaderLen + len(m.Data)
-	if n > 1<<31 {
+	if uint64(n) > 1<<31 { // uint64: 1<<31 overflows int on 32-bit systems
 		return b, ErrBadLength
 	}
 	b = appendHeader(b, Header{

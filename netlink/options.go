@@ -67,6 +67,9 @@ const (
 
 // SetOption turns a socket option on or off.
 func (c *Conn) SetOption(o Option, on bool) error {
+	if err := c.closedErr("set option " + o.String()); err != nil {
+		return err
+	}
 	v := 0
 	if on {
 		v = 1
@@ -79,6 +82,9 @@ func (c *Conn) SetOption(o Option, on bool) error {
 
 // GetOption reports whether a socket option is on.
 func (c *Conn) GetOption(o Option) (bool, error) {
+	if err := c.closedErr("get option " + o.String()); err != nil {
+		return false, err
+	}
 	v, err := c.sock.Option(solNetlink, int(o))
 	if err != nil {
 		return false, &OpError{Op: "get option " + o.String(), Err: err, Offset: -1}
@@ -96,6 +102,9 @@ func (c *Conn) SetReceiveBuffer(n int, force bool) error {
 	if force {
 		opt, name = soRcvbufForce, "SO_RCVBUFFORCE"
 	}
+	if err := c.closedErr("set " + name); err != nil {
+		return err
+	}
 	if err := c.sock.SetOption(solSocket, opt, n); err != nil {
 		return &OpError{Op: "set " + name, Err: err, Offset: -1}
 	}
@@ -105,6 +114,9 @@ func (c *Conn) SetReceiveBuffer(n int, force bool) error {
 // ReceiveBuffer returns the receive buffer size the kernel granted, as
 // getsockopt(SO_RCVBUF) reports it (twice the requested size).
 func (c *Conn) ReceiveBuffer() (int, error) {
+	if err := c.closedErr("get SO_RCVBUF"); err != nil {
+		return 0, err
+	}
 	v, err := c.sock.Option(solSocket, soRcvbuf)
 	if err != nil {
 		return 0, &OpError{Op: "get SO_RCVBUF", Err: err, Offset: -1}

@@ -76,7 +76,8 @@ func (e *Endpoint) Protocol() int { return e.protocol }
 // Dial opens a user socket on the endpoint, as socket(AF_NETLINK,
 // SOCK_RAW, protocol) and bind would, and returns a real *netlink.Conn
 // over it. cfg.Groups, PortID, Strict, DisableExtendedAck,
-// AllowUserSenders, ReceiveBuffer and Debug are honoured; NetNS is not.
+// AllowUserSenders, ReceiveBuffer (and ForceReceiveBuffer) and Debug are
+// honoured; NetNS is not.
 func (e *Endpoint) Dial(cfg *netlink.Config) (*netlink.Conn, error) {
 	if cfg == nil {
 		cfg = &netlink.Config{}
@@ -106,7 +107,13 @@ func (e *Endpoint) Dial(cfg *netlink.Config) (*netlink.Conn, error) {
 		}
 	}
 	if cfg.ReceiveBuffer > 0 {
-		s.capacity = 2 * cfg.ReceiveBuffer
+		// As netlink.Dial: SO_RCVBUFFORCE if asked and allowed, else
+		// SO_RCVBUF, capped at net.core.rmem_max.
+		n := cfg.ReceiveBuffer
+		if !cfg.ForceReceiveBuffer || e.cfg.Unprivileged {
+			n = min(n, 212992)
+		}
+		s.capacity = 2 * n
 	}
 	e.sockets[port] = s
 	e.mu.Unlock()
@@ -198,13 +205,16 @@ func (r *Request) Dump(msgs []netlink.Message, opts DumpOptions) error {
 		Header: netlink.Header{Type: netlink.Done, Flags: netlink.Multi, Sequence: seq, PID: r.Port},
 		Data:   status,
 	}
-	if opts.Interrupted && len(dgrams) > 0 {
-		done.Header.Flags |= netlink.DumpIntr
-	}
 	b, _ := done.AppendBinary(nil)
 	if len(cur) > 0 && len(cur)+len(b) > r.e.cfg.DumpDatagram {
 		dgrams = append(dgrams, cur)
 		cur = nil
+	}
+	// Flag it once its datagram is known: NLMSG_DONE alone in a second
+	// datagram is flagged too.
+	if opts.Interrupted && len(dgrams) > 0 {
+		done.Header.Flags |= netlink.DumpIntr
+		b, _ = done.AppendBinary(nil)
 	}
 	dgrams = append(dgrams, append(cur, b...))
 	if err := s.startDump(dgrams); err != nil {
