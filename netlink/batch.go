@@ -86,8 +86,10 @@ func (c *Conn) ExecuteBatch(ctx context.Context, msgs []Message, opts *BatchOpti
 	if opts == nil {
 		opts = &BatchOptions{}
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if err := c.lock(ctx); err != nil {
+		return 0, c.opErr("batch", 0, err) // send nothing
+	}
+	defer c.unlock()
 	done := c.watch(ctx)
 	sent, failures, err := c.executeBatch(msgs, opts)
 	if err = done(err); err != nil {

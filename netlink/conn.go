@@ -75,7 +75,8 @@ type Stats struct {
 // Concurrency: all methods are safe for concurrent use. Operations that
 // read (Execute, Dump, Receive, Messages) hold the Conn for their whole
 // duration, so a goroutine blocked in Receive keeps Execute waiting until
-// a message arrives, its deadline passes or its context ends. Use one
+// a message arrives, its deadline passes or its context ends; a call that
+// waits for the Conn gives up when its own context ends. Use one
 // Conn for events and another for requests. Inside a Dump or Messages
 // loop, do not call other methods of the same Conn (they would wait for
 // the loop to end).
@@ -91,7 +92,7 @@ type Conn struct {
 	allow    bool
 	debug    *debugger
 
-	mu        sync.Mutex // held by every reading operation
+	sem       chan struct{} // held by every reading operation; see lock
 	rbuf      []byte
 	stale     []uint32 // sequences of abandoned dumps still to drain
 	pending   [][]byte // multicast datagrams read during requests
@@ -105,6 +106,26 @@ type Conn struct {
 	staleN  atomic.Uint64
 	overrun atomic.Uint64
 }
+
+// lock takes the Conn for a reading operation, waiting no longer than
+// ctx allows: a call queued behind a long Receive, or behind a Dump loop
+// that has not finished, returns when its context ends. It fails with
+// ctx's error if ctx is done, even when the Conn is free, so that an
+// operation on a cancelled context sends nothing.
+func (c *Conn) lock(ctx context.Context) error {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := ctx.Err(); err != nil {
+		<-c.sem
+		return err
+	}
+	return nil
+}
+
+func (c *Conn) unlock() { <-c.sem }
 
 // maxPending bounds the multicast datagrams kept while a request runs on
 // a Conn that also joined groups; past it an overrun is reported.
@@ -122,6 +143,7 @@ func NewConn(s Socket, protocol int, cfg *Config) *Conn {
 		port:     s.PortID(),
 		allow:    cfg.AllowUserSenders,
 		rbuf:     make([]byte, 0, os.Getpagesize()),
+		sem:      make(chan struct{}, 1),
 		debug:    newDebugger(cfg.Debug, protocol),
 	}
 	// Start sequences away from 0 (which Send treats as "fill in") and
@@ -463,11 +485,10 @@ func (c *Conn) drain() error {
 // (NLM_F_DUMP) use Dump, which streams; a dump sent with Execute is read
 // to its end and fails with ErrDumpInterrupted if the kernel flagged it.
 func (c *Conn) Execute(ctx context.Context, m Message) ([]Message, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := ctx.Err(); err != nil {
+	if err := c.lock(ctx); err != nil {
 		return nil, c.opErr("execute", 0, err) // send nothing
 	}
+	defer c.unlock()
 	done := c.watch(ctx)
 	replies, seq, err := c.execute(m)
 	err = done(err)
@@ -560,12 +581,11 @@ func (c *Conn) execute(m Message) ([]Message, uint32, error) {
 // the dump before its next request.
 func (c *Conn) Dump(ctx context.Context, m Message) iter.Seq2[Message, error] {
 	return func(yield func(Message, error) bool) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if err := ctx.Err(); err != nil {
+		if err := c.lock(ctx); err != nil {
 			yield(Message{}, c.opErr("dump", 0, err)) // send nothing
 			return
 		}
+		defer c.unlock()
 		done := c.watch(ctx)
 		seq, err := c.dump(m, yield)
 		if err = done(err); err != nil {
@@ -655,11 +675,10 @@ func (c *Conn) dump(m Message, yield func(Message, error) bool) (uint32, error) 
 // the Conn stays usable and the next call returns new messages.
 // NLMSG_NOOP messages are skipped.
 func (c *Conn) Receive(ctx context.Context) ([]Message, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := ctx.Err(); err != nil {
+	if err := c.lock(ctx); err != nil {
 		return nil, c.opErr("receive", 0, err)
 	}
+	defer c.unlock()
 	done := c.watch(ctx)
 	msgs, err := c.receive(true)
 	if err = done(err); err != nil {
@@ -718,12 +737,11 @@ func (c *Conn) receive(own bool) ([]Message, error) {
 // the end of ctx (yielding ctx's error).
 func (c *Conn) Messages(ctx context.Context) iter.Seq2[Message, error] {
 	return func(yield func(Message, error) bool) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if err := ctx.Err(); err != nil {
+		if err := c.lock(ctx); err != nil {
 			yield(Message{}, c.opErr("receive", 0, err))
 			return
 		}
+		defer c.unlock()
 		done := c.watch(ctx)
 		var err error
 		defer func() {

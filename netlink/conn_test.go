@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"net"
 	"os"
 	"strings"
@@ -1864,5 +1865,32 @@ func TestReceiveOwnsMemory(t *testing.T) {
 	}
 	if string(first[0].Data) != "first" {
 		t.Fatalf("the first message became %q after the next Receive", first[0].Data)
+	}
+}
+
+// A call waiting for a Conn that another goroutine holds (here a Dump
+// loop paused between messages) gives up when its own context ends.
+func TestWaitForConnHonoursContext(t *testing.T) {
+	ep := nltest.NewEndpoint(31, nltest.Config{Input: func(r *nltest.Request) error {
+		if r.Message.Header.Flags&netlink.Dump == netlink.Dump {
+			return r.Dump([]netlink.Message{fakeMsg(0x10, "a"), fakeMsg(0x10, "b")}, nltest.DumpOptions{})
+		}
+		return nil
+	}})
+	c := dialFake(t, ep, nil)
+	next, stop := iter.Pull2(c.Dump(context.Background(), fakeMsg(0x10, "")))
+	if _, err, ok := next(); !ok || err != nil {
+		t.Fatalf("first dump message: %v %v", ok, err)
+	}
+	// The paused Dump holds the Conn.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	_, err := c.Execute(ctx, fakeMsg(0x11, "x"))
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Execute behind a paused Dump: want DeadlineExceeded, got %v", err)
+	}
+	stop() // abandons the dump; the next request drains it
+	if _, err := c.Execute(context.Background(), fakeMsg(0x11, "x")); err != nil {
+		t.Fatalf("after the dump: %v", err)
 	}
 }

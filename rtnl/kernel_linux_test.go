@@ -5,6 +5,7 @@ package rtnl_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"syscall"
 	"testing"
 
@@ -102,4 +103,16 @@ func join(s []string) string {
 		out += x
 	}
 	return out
+}
+
+// pull turns an event stream into a next function.
+func pull(seq iter.Seq2[rtnl.Event, error]) (func() (rtnl.Event, error), func()) {
+	next, stop := iter.Pull2(seq)
+	return func() (rtnl.Event, error) {
+		ev, err, ok := next()
+		if !ok {
+			return rtnl.Event{}, errors.New("event stream ended")
+		}
+		return ev, err
+	}, stop
 }

@@ -102,18 +102,7 @@ func TestLinkBadInput(t *testing.T) {
 
 func TestUnprivilegedNetNS(t *testing.T) {
 	ns := nstest.New(t)
-	dir, err := os.MkdirTemp("", "nlkit-bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil { // nobody must reach the binary
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "nlkit")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v: %s", err, out)
-	}
+	bin := buildNlkit(t)
 	cmd := exec.Command(bin, "-n", ns.Name, "link")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	out, err := cmd.CombinedOutput()
@@ -140,4 +129,23 @@ func TestDescribeErrorStripsOnlyLayers(t *testing.T) {
 			t.Errorf("describeError(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// buildNlkit builds the nlkit binary into a directory every user can
+// read, for tests that run it as a user would (another uid, signals).
+func buildNlkit(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "nlkit-bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil { // nobody must reach the binary
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "nlkit")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v: %s", err, out)
+	}
+	return bin
 }

@@ -90,6 +90,7 @@ Set NLKIT_DEBUG=1 to print every netlink message sent and received.`,
 		return a.runBatch(cmd.Context(), a.batchFile)
 	}
 	root.AddCommand(newLinkCmd(a))
+	root.AddCommand(newMonitorCmd(a))
 	root.AddCommand(newAddrCmd(a))
 	root.AddCommand(newNeighCmd(a))
 	root.AddCommand(newRuleCmd(a))
