@@ -22,10 +22,10 @@
 //	f, err := c.Family(ctx, "nlhello") // errors.Is(err, genl.ErrFamilyNotFound)
 //	if err != nil { ... }
 //	var e netlink.AttributeEncoder
-//	e.String(1, "Hello world") // NLHELLO_GENL_ATTR_TEXT
+//	e.String(1, "Hello world") // NLHELLO_A_TEXT
 //	attrs, err := e.Encode()
 //	replies, err := c.Execute(ctx, f.ID, genl.Message{
-//		Header: genl.Header{Command: 1, Version: f.Version}, // NLHELLO_GENL_CMD_HELLO
+//		Header: genl.Header{Command: 1, Version: f.Version}, // NLHELLO_CMD_HELLO
 //		Data:   attrs,
 //	}, 0)
 //	for _, r := range replies {

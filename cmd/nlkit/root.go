@@ -95,6 +95,7 @@ Set NLKIT_DEBUG=1 to print every netlink message sent and received.`,
 	root.AddCommand(newNeighCmd(a))
 	root.AddCommand(newRuleCmd(a))
 	root.AddCommand(newRouteCmd(a))
+	root.AddCommand(newHelloCmd(a))
 	root.AddCommand(newGenlCmd(a))
 	return root
 }

@@ -27,6 +27,12 @@
 // NLKIT_VMCHECK_ARGS (extra flags for vmcheck in TestNLHelloVM, e.g.
 // "-run raw/").
 //
+// TestNLHelloVM puts three things into the guest: nlhello.ko (loaded by
+// /init), /bin/vmcheck (the checks, written on the nlkit library) and
+// /bin/nlkit (the command, which vmcheck's "cli" and "netns" checks run
+// as a user would), all built on the host; the whole test takes some
+// 20-35 s with TCG.
+//
 // Run the VM test with:
 //
 //	go test -v -run TestNLHelloVM ./internal/vmtest

@@ -10,9 +10,11 @@ import (
 	"time"
 )
 
-// TestNLHelloVM builds kmod/nlhello and kmod/nlhello/vmcheck, boots them in
-// QEMU and fails if any check inside the guest fails or the guest kernel
-// logs a bug. Extra vmcheck flags can be given in NLKIT_VMCHECK_ARGS (e.g.
+// TestNLHelloVM builds kmod/nlhello, kmod/nlhello/vmcheck and the nlkit
+// command, boots them in QEMU and fails if any check inside the guest
+// fails or the guest kernel logs a bug. vmcheck drives the module through
+// the library (package hello) and runs /bin/nlkit hello ... as a user
+// would. Extra vmcheck flags can be given in NLKIT_VMCHECK_ARGS (e.g.
 // "-run raw/ -flood-count 100").
 func TestNLHelloVM(t *testing.T) {
 	if runtime.GOOS != "linux" {
@@ -32,14 +34,15 @@ func TestNLHelloVM(t *testing.T) {
 		t.Logf("nlhello.ko depends on %s (loaded first)", deps)
 	}
 	check := BuildGo(t, "./kmod/nlhello/vmcheck")
+	nlkit := BuildGo(t, "./cmd/nlkit")
 
 	guestKo := path.Join(GuestModuleDir, filepath.Base(ko))
-	cmd := []string{"/bin/vmcheck", "-ko", guestKo}
+	cmd := []string{"/bin/vmcheck", "-ko", guestKo, "-nlkit", "/bin/nlkit"}
 	cmd = append(cmd, strings.Fields(os.Getenv("NLKIT_VMCHECK_ARGS"))...)
 	res := Boot(t, Config{
 		Tools:   tools,
 		Modules: []Module{{Path: ko}},
-		Files:   map[string]string{"/bin/vmcheck": check},
+		Files:   map[string]string{"/bin/vmcheck": check, "/bin/nlkit": nlkit},
 		Command: cmd,
 		Timeout: 4 * time.Minute,
 	})

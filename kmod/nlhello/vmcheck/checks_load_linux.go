@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -8,57 +9,54 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nlkit/nlkit/hello"
+	"github.com/nlkit/nlkit/netlink"
 )
 
-// checkFlood: many goroutines, each with its own socket, send hellos with a
-// window of outstanding requests; every one must be answered exactly once
-// and in order. Meanwhile packets go out of the interface to one listener;
+// checkFlood: many goroutines, each with its own hello.Client, say hello
+// over and over; every hello must be answered exactly once (Execute
+// returns exactly one reply, and no Conn ever sees a stale or spoofed
+// message). Meanwhile packets go out of the interface to a subscriber;
 // the counters must account for every packet exactly once.
 func checkFlood(e *env) error {
 	idx, err := prepareIface(e.ifname)
 	if err != nil {
 		return err
 	}
-	s, err := openSock(e.protocol, 0)
+	c, err := client(e)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	lis, err := openSock(e.protocol, 1<<(groupPackets-1))
+	defer c.Close()
+	sub, err := hello.Watch(e.protocol, &netlink.Config{ReceiveBuffer: 1 << 20, ForceReceiveBuffer: true})
 	if err != nil {
 		return err
 	}
-	defer lis.Close()
-	if err := setRcvbuf(lis, 1<<20); err != nil {
-		return err
-	}
-	if err := lis.setTimeout(200 * time.Millisecond); err != nil {
-		return err
-	}
-	before, err := rawStats(s, 1)
+	defer sub.Close()
+	before, err := stats(c)
 	if err != nil {
 		return err
 	}
 
-	const window = 16
 	start := time.Now()
 	errs := make(chan error, e.floodWorkers+2)
 	var wg sync.WaitGroup
-	for w := 0; w < e.floodWorkers; w++ {
+	for range e.floodWorkers {
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
-			errs <- floodWorker(e, uint32(w)<<24, window)
-		}(w)
+			errs <- floodWorker(e)
+		}()
 	}
 
-	// Packet traffic alongside.
+	// Packet traffic alongside, and a subscriber counting it.
 	stop := make(chan struct{})
-	var pktSent, pktGot atomic.Int64
-	var side sync.WaitGroup
-	side.Add(2)
+	var pktSent, pktGot, overruns atomic.Int64
+	var sender, subscriber sync.WaitGroup
+	sender.Add(1)
 	go func() {
-		defer side.Done()
+		defer sender.Done()
 		p, err := newPktSender(idx)
 		if err != nil {
 			errs <- err
@@ -80,22 +78,21 @@ func checkFlood(e *env) error {
 			time.Sleep(200 * time.Microsecond)
 		}
 	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	subscriber.Add(1)
 	go func() {
-		defer side.Done()
-		for {
-			_, _, err := lis.recv()
+		defer subscriber.Done()
+		for _, err := range sub.Packets(ctx) {
 			switch {
 			case err == nil:
 				pktGot.Add(1)
-			case errors.Is(err, unix.ENOBUFS):
-			case errors.Is(err, unix.EAGAIN):
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			case errors.Is(err, netlink.ErrOverrun):
+				overruns.Add(1)
+			case ctx.Err() != nil:
+				return
 			default:
-				errs <- fmt.Errorf("listener: %w", err)
+				errs <- fmt.Errorf("subscriber: %w", err)
 				return
 			}
 		}
@@ -104,60 +101,64 @@ func checkFlood(e *env) error {
 	wg.Wait()
 	elapsed := time.Since(start)
 	close(stop)
-	side.Wait()
+	sender.Wait()
+	// Let the subscriber read what is queued: the counters say how many
+	// it must get.
+	after, err := stats(c)
+	if err != nil {
+		return err
+	}
+	d := after.Sub(before)
+	want := int64(d.PacketsPassed)
+	for t0 := time.Now(); pktGot.Load() < want && time.Since(t0) < 5*time.Second; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	subscriber.Wait()
 	close(errs)
 	for err := range errs {
 		if err != nil {
 			return err
 		}
 	}
-	after, err := rawStats(s, 2)
-	if err != nil {
-		return err
-	}
-	d := after.sub(before)
 	total := uint64(e.floodWorkers * e.floodCount)
-	logf("%d workers x %d hellos = %d in %v (%.0f/s); %d packets sent, %d received by the listener",
+	logf("%d clients x %d hellos = %d in %v (%.0f/s); %d packets sent, %d received by the subscriber, %d overruns",
 		e.floodWorkers, e.floodCount, total, elapsed.Round(time.Millisecond),
-		float64(total)/elapsed.Seconds(), pktSent.Load(), pktGot.Load())
-	logf("counters moved by %v", d)
-	if d[statsMsgsReceived] != total+1 || d[statsRepliesSent] != total+1 || d[statsErrorsSent] != 0 {
-		return fmt.Errorf("counters moved by %v; want msgs_received and replies_sent +%d, errors +0", d, total+1)
+		float64(total)/elapsed.Seconds(), pktSent.Load(), pktGot.Load(), overruns.Load())
+	logf("counters moved by %v", fmtStats(d))
+	// +1: the second stats request; its reply is counted after the snapshot,
+	// the first one's reply before.
+	if d.MsgsReceived != total+1 || d.RepliesSent != total+1 || d.ErrorsSent != 0 {
+		return fmt.Errorf("counters moved by %v; want msgs_received and replies_sent +%d, errors +0", fmtStats(d), total+1)
 	}
-	accounted := d[statsPacketsPassed] + d[statsPacketsDroppedFull] + d[statsPacketsDroppedNomem] + d[statsPacketsDroppedNoListen]
-	if accounted != uint64(pktSent.Load()) || d[statsPacketsPassed] != uint64(pktGot.Load()) {
-		return fmt.Errorf("%d packets sent, %d received; counters %v", pktSent.Load(), pktGot.Load(), d)
+	accounted := d.PacketsPassed + d.PacketsDroppedBufferFull + d.PacketsDroppedNoMem + d.PacketsDroppedNoListener
+	if accounted != uint64(pktSent.Load()) || pktGot.Load() != want {
+		return fmt.Errorf("%d packets sent, %d received; counters %v", pktSent.Load(), pktGot.Load(), fmtStats(d))
 	}
 	return nil
 }
 
-func floodWorker(e *env, base uint32, window int) error {
-	s, err := openSock(e.protocol, 0)
+func floodWorker(e *env) error {
+	c, err := client(e)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	payload := []byte("Hello world\x00")
-	sent, got := 0, 0
-	for got < e.floodCount {
-		for sent < e.floodCount && sent-got < window {
-			if err := s.send(encode(msgHello, fReq, base+uint32(sent), payload)); err != nil {
-				return fmt.Errorf("port %d: send %d: %w", s.port, sent, err)
-			}
-			sent++
-		}
-		ms, _, err := s.recv()
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for i := range e.floodCount {
+		reply, err := c.Hello(ctx, "Hello world")
 		if err != nil {
-			return fmt.Errorf("port %d: waiting for reply %d: %w", s.port, got, err)
+			return fmt.Errorf("port %d: hello %d: %w", c.Conn().PortID(), i, err)
 		}
-		for _, m := range ms {
-			if err := checkHelloReply(m, base+uint32(got)); err != nil {
-				return fmt.Errorf("port %d: reply %d (duplicate, lost or out of order): %w", s.port, got, err)
-			}
-			got++
+		if reply != hello.ReplyText {
+			return fmt.Errorf("port %d: hello %d: reply %q", c.Conn().PortID(), i, reply)
 		}
 	}
-	return s.expectNothing(50 * time.Millisecond)
+	if st := c.Conn().Stats(); st != (netlink.Stats{}) {
+		return fmt.Errorf("port %d: the Conn skipped messages (duplicate or stray replies): %+v", c.Conn().PortID(), st)
+	}
+	return nothingMore(c.Conn(), 50*time.Millisecond)
 }
 
 // checkRmmodBusy: a socket of the module's protocol holds a reference on the
@@ -166,76 +167,78 @@ func checkRmmodBusy(e *env) error {
 	if r := readSys("/sys/module/nlhello/refcnt"); r != "0" {
 		return fmt.Errorf("refcnt %q before the check, want 0", r)
 	}
-	s, err := openSock(e.protocol, 0)
+	c, err := client(e)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer c.Close()
 	ref := readSys("/sys/module/nlhello/refcnt")
 	err = unloadModule()
 	if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EBUSY) {
-		return fmt.Errorf("rmmod with a protocol %d socket open: %v; want EAGAIN/EBUSY", e.protocol, err)
+		return fmt.Errorf("rmmod with a hello.Client open: %v; want EAGAIN/EBUSY", err)
 	}
-	logf("socket open: refcnt %s, rmmod -> %v", ref, err)
-	m, err := s.request(msgHello, fReq, 1, []byte("still here?\x00"))
-	if err != nil {
+	logf("hello.Client open: refcnt %s, rmmod -> %v", ref, err)
+	if err := sayHello(c, "still here?"); err != nil {
 		return err
 	}
-	if err := checkHelloReply(m, 1); err != nil {
-		return err
-	}
-	s.Close()
+	c.Close()
 	if r := readSys("/sys/module/nlhello/refcnt"); r != "0" {
 		return fmt.Errorf("refcnt %q after close, want 0", r)
 	}
 	return nil
 }
 
-// checkRmmodUnderLoad unloads the module while generic netlink sockets are
-// subscribed and sending, packets are going out of the interface, and a UDP
-// socket has a route through it; then loads it again. Three rounds.
+// checkRmmodUnderLoad unloads the module while generic netlink clients
+// are subscribed and sending, packets are going out of the interface, and
+// a UDP socket has a route through it; then loads it again. Three rounds.
+// A GenericClient opened before the unload works again after the reload
+// (it resolves the family's new ID).
 func checkRmmodUnderLoad(e *env) error {
+	survivor, err := genericClient()
+	if err != nil {
+		return err
+	}
+	defer survivor.Close()
 	for round := 1; round <= 3; round++ {
 		if !moduleLoaded() {
 			if err := loadModule(e.ko, ""); err != nil {
 				return err
 			}
 		}
-		if err := unloadUnderLoad(e, round); err != nil {
+		if err := unloadUnderLoad(e, round, survivor); err != nil {
 			return fmt.Errorf("round %d: %w", round, err)
 		}
 		if err := loadModule(e.ko, ""); err != nil {
 			return fmt.Errorf("round %d: reload: %w", round, err)
 		}
-		s, err := openSock(e.protocol, 0)
+		c, err := client(e)
 		if err != nil {
 			return fmt.Errorf("round %d: after reload: %w", round, err)
 		}
-		m, err := s.request(msgHello, fReq, 1, []byte("back?\x00"))
-		s.Close()
+		err = sayHello(c, "back?")
+		c.Close()
 		if err != nil {
 			return err
 		}
-		if err := checkHelloReply(m, 1); err != nil {
-			return err
+		if err := sayHello(survivor, "back?"); err != nil {
+			return fmt.Errorf("round %d: GenericClient from before the unload: %w", round, err)
 		}
 	}
 	return nil
 }
 
-func unloadUnderLoad(e *env, round int) error {
+func unloadUnderLoad(e *env, round int, survivor *hello.GenericClient) error {
 	idx, err := prepareIface(e.ifname)
 	if err != nil {
 		return err
 	}
-	g, fam, err := openGenl()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sub, err := hello.WatchGeneric(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer g.Close()
-	if err := g.join(int(fam.Groups[genlMcgrp])); err != nil {
-		return err
-	}
+	defer sub.Close()
 	tap, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
 	if err != nil {
 		return err
@@ -266,16 +269,16 @@ func unloadUnderLoad(e *env, round int) error {
 			}
 		}()
 	}
-	for i := 0; i < 2; i++ {
-		hs, hf, err := openGenl()
+	for range 2 {
+		g, err := genericClient()
 		if err != nil {
 			return err
 		}
-		defer hs.Close()
-		hs.setTimeout(100 * time.Millisecond)
-		req := genlMsg(genlCmdHello, encodeAttr(genlAttrText, []byte("hi\x00")))
+		defer g.Close()
 		loop(func() error {
-			_, err := hs.request(hf.ID, fReq, 1, req)
+			ctx, cancel := timeout(time.Second)
+			defer cancel()
+			_, err := g.Hello(ctx, "hi")
 			return err
 		}, &hellos, &helloErrs)
 	}
@@ -291,8 +294,18 @@ func unloadUnderLoad(e *env, round int) error {
 	}
 	defer unix.Close(u)
 	loop(func() error { return unix.Sendto(u, []byte("udp"), 0, &udpPeer) }, &udps, nil)
-	g.setTimeout(50 * time.Millisecond)
-	loop(func() error { _, _, err := g.recv(); return err }, &notes, nil)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for _, err := range sub.Packets(ctx) {
+			if err == nil {
+				notes.Add(1)
+			}
+			if ctx.Err() != nil {
+				return
+			}
+		}
+	}()
 
 	time.Sleep(300 * time.Millisecond)
 	t0 := time.Now()
@@ -307,23 +320,27 @@ func unloadUnderLoad(e *env, round int) error {
 	unloadTime := time.Since(t0)
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
+	cancel()
 	wg.Wait()
 	if uerr != nil {
 		return uerr
 	}
 
-	// Everything of the module is gone; the old sockets still work as sockets.
+	// Everything of the module is gone, and the library says so.
 	if _, err := ifIndex(e.ifname); !errors.Is(err, unix.ENODEV) {
 		return fmt.Errorf("interface after rmmod: %v, want ENODEV", err)
 	}
-	if _, err := openSock(e.protocol, 0); !errors.Is(err, unix.EPROTONOSUPPORT) {
-		return fmt.Errorf("protocol %d socket after rmmod: %v, want EPROTONOSUPPORT", e.protocol, err)
+	if _, err := hello.Dial(e.protocol, nil); !errors.Is(err, hello.ErrNotLoaded) || !errors.Is(err, unix.EPROTONOSUPPORT) {
+		return fmt.Errorf("hello.Dial after rmmod: %v, want ErrNotLoaded (EPROTONOSUPPORT)", err)
+	} else if round == 1 {
+		logf("hello.Dial after rmmod -> %v", err)
 	}
-	if _, err := resolveFamily(g, genlName); !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("family %s after rmmod: %v, want ENOENT", genlName, err)
-	}
-	if _, err := g.drain(); err != nil {
-		return err
+	gctx, gcancel := timeout(0)
+	defer gcancel()
+	if _, err := survivor.Hello(gctx, "gone?"); !errors.Is(err, hello.ErrNotLoaded) || !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("GenericClient.Hello after rmmod: %v, want ErrNotLoaded (ENOENT)", err)
+	} else if round == 1 {
+		logf("GenericClient.Hello after rmmod -> %v", err)
 	}
 	if err := p.send(unix.ETH_P_IP, []byte("gone")); err == nil {
 		return errors.New("AF_PACKET send to the removed interface succeeded")
@@ -339,7 +356,7 @@ func checkInsmodBadParams(e *env) error {
 			return err
 		}
 	}
-	for _, c := range []struct {
+	for _, tc := range []struct {
 		params string
 		errno  unix.Errno
 	}{
@@ -352,29 +369,25 @@ func checkInsmodBadParams(e *env) error {
 		{"ifname=lo", unix.EEXIST},
 		{"protocol=notanumber", unix.EINVAL},
 	} {
-		err := loadModule(e.ko, c.params)
-		if !errors.Is(err, c.errno) {
-			return fmt.Errorf("insmod %s: %v, want %v", c.params, err, c.errno)
+		err := loadModule(e.ko, tc.params)
+		if !errors.Is(err, tc.errno) {
+			return fmt.Errorf("insmod %s: %v, want %v", tc.params, err, tc.errno)
 		}
 		if moduleLoaded() {
-			return fmt.Errorf("insmod %s failed but the module is loaded", c.params)
+			return fmt.Errorf("insmod %s failed but the module is loaded", tc.params)
 		}
-		logf("insmod %-24s -> %v", c.params, c.errno)
+		logf("insmod %-24s -> %v", tc.params, tc.errno)
 	}
 	// Nothing leaked: a normal load works.
 	if err := loadModule(e.ko, ""); err != nil {
 		return err
 	}
-	s, err := openSock(e.protocol, 0)
+	c, err := client(e)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	m, err := s.request(msgHello, fReq, 1, []byte("hi\x00"))
-	if err != nil {
-		return err
-	}
-	return checkHelloReply(m, 1)
+	defer c.Close()
+	return sayHello(c, "hi")
 }
 
 func checkInsmodParams(e *env) error {
@@ -392,32 +405,27 @@ func checkInsmodParams(e *env) error {
 	if _, err := ifIndex(e.ifname); !errors.Is(err, unix.ENODEV) {
 		return fmt.Errorf("%s with ifname=nlre%%d: %v, want ENODEV", e.ifname, err)
 	}
-	if _, err := openSock(e.protocol, 0); !errors.Is(err, unix.EPROTONOSUPPORT) {
-		return fmt.Errorf("protocol %d with protocol=30: %v, want EPROTONOSUPPORT", e.protocol, err)
+	if _, err := hello.Dial(e.protocol, nil); !errors.Is(err, hello.ErrNotLoaded) {
+		return fmt.Errorf("protocol %d with protocol=30: %v, want ErrNotLoaded", e.protocol, err)
 	}
-	s, err := openSock(30, 0)
+	c, err := hello.Dial(30, nil)
 	if err != nil {
 		return err
 	}
-	m, err := s.request(msgHello, fReq, 1, []byte("hi\x00"))
-	if err != nil {
-		s.Close()
-		return err
+	err = sayHello(c, "hi")
+	var st hello.Stats
+	if err == nil {
+		st, err = stats(c)
 	}
-	if err := checkHelloReply(m, 1); err != nil {
-		s.Close()
-		return err
-	}
-	st, err := rawStats(s, 2)
-	s.Close()
+	c.Close()
 	if err != nil {
 		return err
 	}
-	if st[statsMsgsReceived] != 2 || st[statsRepliesSent] != 1 || st[statsPacketsPassed] != 0 {
-		return fmt.Errorf("fresh module counters %v; want msgs_received 2, replies_sent 1, rest 0", st)
+	if err := statsEqual(st, hello.Stats{MsgsReceived: 2, RepliesSent: 1}); err != nil {
+		return fmt.Errorf("fresh module: %w", err)
 	}
 	logf("ifname=nlre%%d protocol=30: interface nlre0, parameters %q %q, fresh counters %v",
-		readSys("/sys/module/nlhello/parameters/ifname"), readSys("/sys/module/nlhello/parameters/protocol"), st)
+		readSys("/sys/module/nlhello/parameters/ifname"), readSys("/sys/module/nlhello/parameters/protocol"), fmtStats(st))
 
 	// Back to the defaults for whatever runs next.
 	if err := unloadModule(); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,9 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nlkit/nlkit/hello"
+	"github.com/nlkit/nlkit/netlink"
 )
 
 // checkUnprivileged runs this program again as uid/gid 65534 without
@@ -35,56 +39,62 @@ func childUnprivileged(e *env) error {
 	if os.Geteuid() == 0 {
 		return errors.New("still root")
 	}
-	if _, err := openSock(e.protocol, 1<<(groupPackets-1)); !errors.Is(err, unix.EPERM) {
-		return fmt.Errorf("bind to group %d: %v, want EPERM", groupPackets, err)
+	if _, err := netlink.Dial(e.protocol, &netlink.Config{Groups: 1 << (hello.GroupPackets - 1)}); !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("bind to group %d: %v, want EPERM", hello.GroupPackets, err)
 	}
-	fmt.Println("bind() to the packets group -> EPERM")
-	s, err := openSock(e.protocol, 0)
+	fmt.Println("netlink.Dial with Config.Groups = packets -> EPERM")
+	if _, err := hello.Watch(e.protocol, nil); !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("hello.Watch: %v, want EPERM", err)
+	} else {
+		fmt.Printf("hello.Watch -> %v\n", err)
+	}
+
+	// What a hostile local process would try: a fake notification sent to
+	// the group. The library never sends to a group; raw syscalls.
+	s, err := openSock(e.protocol)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.join(groupPackets); !errors.Is(err, unix.EPERM) {
-		return fmt.Errorf("NETLINK_ADD_MEMBERSHIP %d: %v, want EPERM", groupPackets, err)
-	}
-	fmt.Println("NETLINK_ADD_MEMBERSHIP -> EPERM")
-	fake := encode(msgPacket, 0, 0, encodeAttr(pktIfindex, []byte{1, 0, 0, 0}))
-	err = unix.Sendto(s.fd, fake, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1 << (groupPackets - 1)})
+	fake := encode(uint16(hello.MsgPacket), 0, 0, encodeAttr(uint16(hello.PacketIfIndex), []byte{1, 0, 0, 0}))
+	err = unix.Sendto(s.fd, fake, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1 << (hello.GroupPackets - 1)})
 	if !errors.Is(err, unix.EPERM) {
 		return fmt.Errorf("sending a fake notification to the group: %v, want EPERM", err)
 	}
 	fmt.Println("sendto() the packets group -> EPERM")
-	m, err := s.request(msgHello, fReq, 5, []byte("Hello from nobody\x00"))
+
+	c, err := client(e)
 	if err != nil {
 		return err
 	}
-	if err := checkHelloReply(m, 5); err != nil {
+	defer c.Close()
+	if err := sayHello(c, "Hello from nobody"); err != nil {
 		return err
 	}
-	if _, err := rawStats(s, 6); err != nil {
+	if _, err := stats(c); err != nil {
 		return err
 	}
-	fmt.Println("raw HELLO and STATS -> answered")
+	fmt.Println("raw Hello and Stats -> answered")
 
-	g, f, err := openGenl()
+	ctx := context.Background()
+	if _, err := hello.WatchGeneric(ctx, nil); !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("hello.WatchGeneric: %v, want EPERM", err)
+	} else {
+		fmt.Printf("hello.WatchGeneric -> %v\n", err)
+	}
+	g, err := genericClient()
 	if err != nil {
 		return err
 	}
 	defer g.Close()
-	if err := g.join(int(f.Groups[genlMcgrp])); !errors.Is(err, unix.EPERM) {
-		return fmt.Errorf("joining genl group %q: %v, want EPERM", genlMcgrp, err)
-	}
-	fmt.Println("genl join \"packets\" -> EPERM")
-	m, err = g.request(f.ID, fReq, 7, genlMsg(genlCmdHello, encodeAttr(genlAttrText, []byte("hi\x00"))))
-	if err != nil {
+	if err := sayHello(g, "hi"); err != nil {
 		return err
 	}
-	if err := checkGenlHelloReply(g, f, m, 7); err != nil {
+	sctx, cancel := timeout(0)
+	defer cancel()
+	if _, err := g.Stats(sctx); err != nil {
 		return err
 	}
-	if _, err := genlStats(g, f, 8); err != nil {
-		return err
-	}
-	fmt.Println("genl HELLO and GET_STATS -> answered")
+	fmt.Println("genl Hello and Stats -> answered")
 	return nil
 }

@@ -17,6 +17,7 @@ type env struct {
 	floodWorkers int
 	floodCount   int
 	seed         int64
+	nlkit        string // path of the nlkit binary, for the cli check
 }
 
 type check struct {
@@ -29,6 +30,7 @@ var checks = []check{
 	{"raw/hello-ack", checkRawHelloAck},
 	{"raw/malformed", checkRawMalformed},
 	{"raw/ignored", checkRawIgnored},
+	{"raw/control", checkRawControl},
 	{"raw/batch", checkRawBatch},
 	{"raw/big-hello", checkRawBigHello},
 	{"raw/stats", checkRawStats},
@@ -41,6 +43,8 @@ var checks = []check{
 	{"packets/no-listener", checkPacketsNoListener},
 	{"packets/listeners", checkPacketsListeners},
 	{"packets/buffer-full", checkPacketsBufferFull},
+	{"cli", checkCLI},
+	{"netns", checkNetNS},
 	{"flood", checkFlood},
 	{"rmmod/busy", checkRmmodBusy},
 	{"rmmod/under-load", checkRmmodUnderLoad},
@@ -55,6 +59,7 @@ func main() {
 	flag.IntVar(&e.protocol, "protocol", 31, "netlink protocol the module was loaded with")
 	flag.IntVar(&e.floodWorkers, "flood-workers", 8, "goroutines (each with its own socket) in the flood check")
 	flag.IntVar(&e.floodCount, "flood-count", 10000, "hellos per flood goroutine")
+	flag.StringVar(&e.nlkit, "nlkit", "/bin/nlkit", "path of the nlkit binary (for the cli check)")
 	flag.Int64Var(&e.seed, "seed", time.Now().UnixNano(), "seed of the fuzz checks")
 	run := flag.String("run", "", "run only the checks whose name matches this regexp")
 	child := flag.String("child", "", "internal: run as a child process for a check")
