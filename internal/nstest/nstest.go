@@ -13,9 +13,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -47,9 +50,10 @@ func New(t testing.TB) *NS {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Fatalf("iproute2's ip is needed as the test oracle: %v (apt-get install iproute2)", err)
 	}
+	sweepOnce.Do(sweep)
 	var r [4]byte
 	_, _ = rand.Read(r[:])
-	ns := &NS{Name: "nlkit-test-" + hex.EncodeToString(r[:])}
+	ns := &NS{Name: fmt.Sprintf("%s%d-%s", prefix, os.Getpid(), hex.EncodeToString(r[:]))}
 	run(t, "ip", "netns", "add", ns.Name)
 	t.Cleanup(func() {
 		if out, err := exec.Command("ip", "netns", "del", ns.Name).CombinedOutput(); err != nil {
@@ -58,6 +62,36 @@ func New(t testing.TB) *NS {
 	})
 	ns.IP(t, "link", "set", "lo", "up")
 	return ns
+}
+
+// prefix starts every test namespace's name; the owning process's pid
+// follows, so a later run can tell namespaces left by a killed test binary
+// (a timeout panic skips cleanups) from those of a test still running.
+const prefix = "nlkit-test-"
+
+var sweepOnce sync.Once
+
+// sweep removes test namespaces whose owning process no longer exists.
+func sweep() {
+	entries, err := os.ReadDir("/run/netns")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil {
+			continue // not ours to judge
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			continue // still running
+		}
+		_ = exec.Command("ip", "netns", "del", e.Name()).Run()
+	}
 }
 
 func run(t testing.TB, name string, args ...string) []byte {
