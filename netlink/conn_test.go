@@ -1894,3 +1894,23 @@ func TestWaitForConnHonoursContext(t *testing.T) {
 		t.Fatalf("after the dump: %v", err)
 	}
 }
+
+// A reply much larger than the initial receive buffer comes back whole
+// from the fake kernel too.
+func TestLargeReplyNotTruncated(t *testing.T) {
+	payload := make([]byte, 300_000)
+	for i := range payload {
+		payload[i] = byte(i)
+	}
+	ep := nltest.NewEndpoint(31, nltest.Config{ReceiveBuffer: 1 << 21, Input: func(r *nltest.Request) error {
+		return r.Reply(netlink.Message{Header: netlink.Header{Type: 0x10}, Data: payload})
+	}})
+	c := dialFake(t, ep, nil)
+	replies, err := c.Execute(context.Background(), fakeMsg(0x10, "big please"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(replies) != 1 || string(replies[0].Data) != string(payload) {
+		t.Fatalf("reply cut or changed: %d bytes", len(replies[0].Data))
+	}
+}

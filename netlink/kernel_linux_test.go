@@ -536,3 +536,40 @@ func TestKernelDropsForgedMulticast(t *testing.T) {
 		t.Fatalf("Spoofed = %d, want 1", c.Stats().Spoofed)
 	}
 }
+
+// A datagram far larger than the Conn's receive buffer (a page at first)
+// arrives whole: Conn sizes its buffer from MSG_PEEK|MSG_TRUNC and never
+// hands out a cut message.
+func TestKernelLargeDatagramNotTruncated(t *testing.T) {
+	nstest.RequireRoot(t)
+	c, err := netlink.Dial(netlink.Generic, &netlink.Config{AllowUserSenders: true, ReceiveBuffer: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, netlink.Generic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, 200_000)
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	big, _ := netlink.Message{Header: netlink.Header{Type: 0x21, Sequence: 9}, Data: payload}.MarshalBinary()
+	if err := unix.Sendto(fd, big, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Pid: c.PortID()}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	msgs, err := c.Receive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || len(msgs[0].Data) != len(payload) || string(msgs[0].Data) != string(payload) {
+		t.Fatalf("got %d messages, first %d bytes; want one of %d bytes intact", len(msgs), len(msgs[0].Data), len(payload))
+	}
+}
