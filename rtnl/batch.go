@@ -36,6 +36,8 @@ type Batch struct {
 
 // NewBatch returns an empty batch on c's Conn. opts (nil for defaults)
 // chooses between stopping after a failure and keeping going.
+//
+// Equivalent to: `ip -batch FILE` (with `-force` for KeepGoing).
 func (c *Client) NewBatch(opts *netlink.BatchOptions) *Batch {
 	b := &Batch{parent: c, names: map[string]int32{}}
 	if opts != nil {
@@ -71,6 +73,8 @@ func (b *Batch) add(m netlink.Message) {
 // batch's first request), or another error if sending failed. Without
 // KeepGoing, nothing more is sent after a failure: Flush returns the
 // error again and Pending stays non-zero.
+//
+// Equivalent to: the end of `ip -batch FILE`.
 func (b *Batch) Flush(ctx context.Context) error {
 	if err := b.flush(ctx); err != nil {
 		return err
