@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -47,7 +48,28 @@ func checkCLI(e *env) error {
 			return fmt.Errorf("nlkit %s: %v, printed %q", strings.Join(args, " "), err, out)
 		}
 	}
-	out, _, err := runNlkit(e, "hello", "stats")
+	// The module's interface is listed like any other, in text and JSON,
+	// with the index the kernel gave it.
+	ifi, err := net.InterfaceByName(e.ifname)
+	if err != nil {
+		return fmt.Errorf("interface %s: %w", e.ifname, err)
+	}
+	out, _, err := runNlkit(e, "link")
+	if err != nil || !strings.Contains(out, " "+e.ifname+" ") {
+		return fmt.Errorf("nlkit link does not list %s: %v\n%s", e.ifname, err, out)
+	}
+	out, _, err = runNlkit(e, "-j", "link", "show", e.ifname)
+	var links []struct {
+		Index int    `json:"ifindex"`
+		Name  string `json:"ifname"`
+		MTU   int    `json:"mtu"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &links) != nil || len(links) != 1 ||
+		links[0].Name != e.ifname || links[0].Index != ifi.Index || links[0].MTU != ifi.MTU {
+		return fmt.Errorf("nlkit -j link show %s: %v: %q (kernel: index %d mtu %d)", e.ifname, err, out, ifi.Index, ifi.MTU)
+	}
+
+	out, _, err = runNlkit(e, "hello", "stats")
 	if err != nil || !strings.HasPrefix(out, "COUNTER") || !strings.Contains(out, "msgs_received") {
 		return fmt.Errorf("nlkit hello stats: %v\n%s", err, out)
 	}
