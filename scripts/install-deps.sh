@@ -6,6 +6,9 @@ set -euo pipefail
 pkgs=(
 	iproute2        # ip: the oracle the real-kernel tests compare against
 	ca-certificates # the Go module proxy over HTTPS
+	nftables        # nft: log rules for the NFLOG tests, --install-rule nft; ct rules for the conntrack tests
+	conntrack       # conntrack: the oracle of the conntrack tests
+	iptables        # NFQUEUE targets for the nfqueue and ids tests (this kernel lacks nft_queue)
 )
 # The kernel-module VM tests (tier 3) boot Debian's kernel under QEMU.
 pkgs+=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static make gcc libc6-dev)

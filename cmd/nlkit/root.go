@@ -97,6 +97,7 @@ Set NLKIT_DEBUG=1 to print every netlink message sent and received.`,
 	root.AddCommand(newRouteCmd(a))
 	root.AddCommand(newHelloCmd(a))
 	root.AddCommand(newGenlCmd(a))
+	root.AddCommand(newCtCmd(a))
 	return root
 }
 
