@@ -5,6 +5,7 @@ set -euo pipefail
 
 pkgs=(
 	iproute2        # ip: the oracle the real-kernel tests compare against
+	ethtool         # ethtool: the oracle of the ethtool package's and nlkit ethtool's tests
 	ca-certificates # the Go module proxy over HTTPS
 	nftables        # nft: log rules for the NFLOG tests, --install-rule nft; ct rules for the conntrack tests
 	conntrack       # conntrack: the oracle of the conntrack tests
