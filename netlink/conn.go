@@ -45,6 +45,12 @@ type Config struct {
 	// protocols where user-space peers are expected (udev's group, a
 	// user-to-user protocol), and check the sender yourself.
 	AllowUserSenders bool
+	// PassCredentials sets SO_PASSCRED: every received datagram then
+	// carries its sender's credentials (Addr.Creds), which the kernel
+	// fills in. Protocols whose messages a user process may also send
+	// (NETLINK_KOBJECT_UEVENT, whose udev group is user-to-user) need
+	// them to tell who sent what.
+	PassCredentials bool
 	// ReceiveBuffer sets SO_RCVBUF in bytes, if positive.
 	// ForceReceiveBuffer uses SO_RCVBUFFORCE, which exceeds
 	// net.core.rmem_max but needs CAP_NET_ADMIN; without the privilege
@@ -130,6 +136,22 @@ func (c *Conn) unlock() { <-c.sem }
 // maxPending bounds the multicast datagrams kept while a request runs on
 // a Conn that also joined groups; past it an overrun is reported.
 const maxPending = 1024
+
+// dumpBufferSize is the receive buffer a Conn sets up for dumps. The
+// kernel sizes each dump datagram after the largest buffer recvmsg has
+// been given on the socket, up to about 32 KiB (netlink_recvmsg records
+// max_recvmsg_len, capped at SKB_WITH_OVERHEAD(32768); netlink_dump
+// allocates that much): with this buffer a datagram carries some 500
+// routes instead of the 60 that fit in a page, so a dump takes eight
+// times fewer system calls. See BENCHMARKS.md.
+const dumpBufferSize = 32 << 10
+
+// growForDump makes the receive buffer dumpBufferSize bytes, once.
+func (c *Conn) growForDump() {
+	if cap(c.rbuf) < dumpBufferSize {
+		c.rbuf = make([]byte, 0, dumpBufferSize)
+	}
+}
 
 // NewConn returns a Conn over s. Dial uses it with a real socket; nltest
 // uses it with a fake kernel. protocol is for debug output only.
@@ -288,7 +310,11 @@ func (c *Conn) watch(ctx context.Context) func(error) error {
 // read returns the next datagram from the kernel, in c.rbuf. It grows the
 // buffer to fit (so MSG_TRUNC never truncates), drops datagrams from user
 // ports unless allowed, and reports overruns as ErrOverrun.
-func (c *Conn) read() ([]byte, Addr, error) {
+func (c *Conn) read() ([]byte, Addr, error) { return c.readDatagram(false) }
+
+// readDatagram is read; raw says the datagram is not made of netlink
+// messages, for debug output.
+func (c *Conn) readDatagram(raw bool) ([]byte, Addr, error) {
 	for {
 		if c.closed.Load() {
 			return nil, Addr{}, net.ErrClosed
@@ -325,7 +351,11 @@ func (c *Conn) read() ([]byte, Addr, error) {
 			c.debug.dropped(b, from, ErrSpoofed)
 			continue
 		}
-		c.debug.datagram("recv", b, from)
+		if raw {
+			c.debug.raw("recv", b, from)
+		} else {
+			c.debug.datagram("recv", b, from)
+		}
 		return b, from, nil
 	}
 }
@@ -600,6 +630,7 @@ func (c *Conn) dump(m Message, yield func(Message, error) bool) (uint32, error) 
 	if err := c.drain(); err != nil {
 		return 0, err
 	}
+	c.growForDump()
 	sent, err := c.send([]Message{m}, Request|Dump)
 	if err != nil {
 		return m.Header.Sequence, err
@@ -727,6 +758,36 @@ func (c *Conn) receive(own bool) ([]Message, error) {
 			return msgs, nil
 		}
 	}
+}
+
+// ReceiveRaw waits for the next datagram and returns its bytes as they
+// are, without parsing netlink headers, with the sender's address (and
+// credentials, with Config.PassCredentials): for protocols whose
+// datagrams are not netlink messages, such as NETLINK_KOBJECT_UEVENT,
+// where the kernel sends bare "ACTION@DEVPATH" strings. The bytes are the
+// caller's and never cut. Datagrams from user ports are dropped unless
+// Config.AllowUserSenders is set, as for Receive. An overrun returns
+// ErrOverrun; the Conn stays usable. Multicast datagrams that Execute or
+// Dump set aside are left for Receive.
+func (c *Conn) ReceiveRaw(ctx context.Context) ([]byte, Addr, error) {
+	if err := c.lock(ctx); err != nil {
+		return nil, Addr{}, c.opErr("receive", 0, err)
+	}
+	defer c.unlock()
+	done := c.watch(ctx)
+	var b []byte
+	var from Addr
+	var err error
+	if c.lostMcast {
+		c.lostMcast = false
+		err = ErrOverrun
+	} else {
+		b, from, err = c.readDatagram(true)
+	}
+	if err = done(err); err != nil {
+		return nil, Addr{}, c.opErr("receive", 0, err)
+	}
+	return append([]byte(nil), b...), from, nil
 }
 
 // Messages streams received messages until ctx ends or the Conn fails:

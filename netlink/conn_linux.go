@@ -70,6 +70,11 @@ func configure(c *Conn, cfg *Config) error {
 			return err
 		}
 	}
+	if cfg.PassCredentials {
+		if err := c.sock.SetOption(solSocket, soPasscred, 1); err != nil {
+			return &OpError{Op: "set SO_PASSCRED", Err: err, Offset: -1}
+		}
+	}
 	if cfg.ReceiveBuffer > 0 {
 		var err error = unix.EPERM
 		if cfg.ForceReceiveBuffer {
@@ -95,13 +100,23 @@ type sysSocket struct {
 
 	rmu     sync.Mutex // guards the receive scratch below
 	rname   unix.RawSockaddrNetlink
-	rctl    [64]byte
+	rctl    [128]byte // room for SCM_CREDENTIALS, nsid and pktinfo together
 	riov    unix.Iovec
 	rmsg    unix.Msghdr
 	peekBuf [1]byte
+	// The poller callbacks are made once, in openSocket, and talk
+	// through these fields: a func literal made per call, capturing its
+	// results, would cost allocations on every datagram.
+	rflags int
+	rn     int
+	rerrno unix.Errno
+	readFn func(fd uintptr) bool
 
-	smu   sync.Mutex
-	sname unix.RawSockaddrNetlink
+	smu     sync.Mutex // guards the send scratch below
+	sname   unix.RawSockaddrNetlink
+	sbuf    []byte
+	serrno  unix.Errno
+	writeFn func(fd uintptr) bool
 }
 
 func openSocket(protocol int, cfg *Config) (*sysSocket, error) {
@@ -141,6 +156,7 @@ func openSocket(protocol int, cfg *Config) (*sysSocket, error) {
 	}
 	s := &sysSocket{f: f, rc: rc, port: nsa.Pid}
 	s.sname.Family = unix.AF_NETLINK
+	s.readFn, s.writeFn = s.recvmsg, s.sendto
 	return s, nil
 }
 
@@ -149,29 +165,42 @@ func (s *sysSocket) PortID() uint32 { return s.port }
 func (s *sysSocket) Send(b []byte) error {
 	s.smu.Lock()
 	defer s.smu.Unlock()
-	var serr error
-	err := s.rc.Write(func(fd uintptr) bool {
-		var p unsafe.Pointer
-		if len(b) > 0 {
-			p = unsafe.Pointer(&b[0])
-		}
-		_, _, e := unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(p), uintptr(len(b)), 0,
-			uintptr(unsafe.Pointer(&s.sname)), unix.SizeofSockaddrNetlink)
-		if e == unix.EAGAIN {
-			return false
-		}
-		if e != 0 {
-			serr = e
-		}
-		return true
-	})
+	s.sbuf, s.serrno = b, 0
+	err := s.rc.Write(s.writeFn)
+	s.sbuf = nil
 	if err != nil {
 		return err
 	}
-	if serr != nil {
-		return os.NewSyscallError("sendto", serr)
+	if s.serrno != 0 {
+		return os.NewSyscallError("sendto", s.serrno)
 	}
 	return nil
+}
+
+// sendto is the poller callback of Send: it sends s.sbuf.
+func (s *sysSocket) sendto(fd uintptr) bool {
+	var p unsafe.Pointer
+	if len(s.sbuf) > 0 {
+		p = unsafe.Pointer(&s.sbuf[0])
+	}
+	_, _, e := unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(p), uintptr(len(s.sbuf)), 0,
+		uintptr(unsafe.Pointer(&s.sname)), unix.SizeofSockaddrNetlink)
+	if e == unix.EAGAIN {
+		return false
+	}
+	s.serrno = e
+	return true
+}
+
+// recvmsg is the poller callback of Receive: it reads into s.rmsg with
+// s.rflags.
+func (s *sysSocket) recvmsg(fd uintptr) bool {
+	r, _, e := unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&s.rmsg)), uintptr(s.rflags))
+	if e == unix.EAGAIN {
+		return false
+	}
+	s.rn, s.rerrno = int(r), e
+	return true
 }
 
 func (s *sysSocket) Receive(b []byte, peek bool) (int, Addr, error) {
@@ -195,29 +224,18 @@ func (s *sysSocket) Receive(b []byte, peek bool) (int, Addr, error) {
 	}
 	s.rmsg.SetIovlen(1)
 	s.rmsg.SetControllen(len(s.rctl))
-	var n int
-	var rerr error
-	err := s.rc.Read(func(fd uintptr) bool {
-		r, _, e := unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&s.rmsg)), uintptr(flags))
-		if e == unix.EAGAIN {
-			return false
-		}
-		if e != 0 {
-			rerr = e
-		} else {
-			n = int(r)
-		}
-		return true
-	})
+	s.rflags, s.rn, s.rerrno = flags, 0, 0
+	err := s.rc.Read(s.readFn)
 	s.riov.Base = nil
 	if err != nil {
 		return 0, Addr{}, err
 	}
-	if rerr != nil {
-		if rerr == unix.ENOBUFS {
+	n := s.rn
+	if s.rerrno != 0 {
+		if s.rerrno == unix.ENOBUFS {
 			return 0, Addr{}, unix.ENOBUFS
 		}
-		return 0, Addr{}, os.NewSyscallError("recvmsg", rerr)
+		return 0, Addr{}, os.NewSyscallError("recvmsg", s.rerrno)
 	}
 	from := Addr{Port: s.rname.Pid, Groups: s.rname.Groups}
 	if s.rmsg.Controllen > 0 {
@@ -226,7 +244,8 @@ func (s *sysSocket) Receive(b []byte, peek bool) (int, Addr, error) {
 	return n, from, nil
 }
 
-// parseControl reads the NETLINK_LISTEN_ALL_NSID control message.
+// parseControl reads the NETLINK_LISTEN_ALL_NSID and SCM_CREDENTIALS
+// control messages.
 func parseControl(b []byte, from *Addr) {
 	for len(b) >= unix.SizeofCmsghdr {
 		h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
@@ -238,6 +257,14 @@ func parseControl(b []byte, from *Addr) {
 		if h.Level == solNetlink && h.Type == int32(ListenAllNSID) && len(data) >= 4 {
 			from.NSID = int32(nativeUint32(data))
 			from.HasNSID = true
+		}
+		if h.Level == solSocket && h.Type == unix.SCM_CREDENTIALS && len(data) >= unix.SizeofUcred {
+			from.Creds = Ucred{
+				PID: int32(nativeUint32(data[0:])),
+				UID: nativeUint32(data[4:]),
+				GID: nativeUint32(data[8:]),
+			}
+			from.HasCreds = true
 		}
 		next := unix.CmsgSpace(l - unix.SizeofCmsghdr)
 		if next > len(b) {

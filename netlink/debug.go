@@ -49,6 +49,21 @@ func (d *debugger) datagram(dir string, b []byte, from Addr) {
 	}
 }
 
+// raw prints a datagram that is not made of netlink messages.
+func (d *debugger) raw(dir string, b []byte, from Addr) {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fmt.Fprintf(d.w, "nlkit: %s proto=%d raw datagram %dB%s\n", dir, d.protocol, len(b), formatFrom(from))
+	if d.hex {
+		for _, l := range strings.Split(strings.TrimRight(hex.Dump(b), "\n"), "\n") {
+			fmt.Fprintf(d.w, "nlkit:   %s\n", l)
+		}
+	}
+}
+
 func (d *debugger) dropped(b []byte, from Addr, why error) {
 	if d == nil {
 		return
@@ -70,18 +85,29 @@ func (d *debugger) note(dir, text string) {
 func (d *debugger) line(dir string, m Message, from Addr) {
 	var sb strings.Builder
 	sb.WriteString(FormatMessage(m))
-	if from.Port != 0 || from.Groups != 0 {
-		fmt.Fprintf(&sb, " from={port=%d groups=%#x}", from.Port, from.Groups)
-	}
-	if from.HasNSID {
-		fmt.Fprintf(&sb, " nsid=%d", from.NSID)
-	}
+	sb.WriteString(formatFrom(from))
 	fmt.Fprintf(d.w, "nlkit: %s proto=%d %s\n", dir, d.protocol, sb.String())
 	if d.hex && len(m.Data) > 0 {
 		for _, l := range strings.Split(strings.TrimRight(hex.Dump(m.Data), "\n"), "\n") {
 			fmt.Fprintf(d.w, "nlkit:   %s\n", l)
 		}
 	}
+}
+
+// formatFrom describes a sender for debug lines: nothing for the
+// kernel's unicasts without control data.
+func formatFrom(from Addr) string {
+	var s string
+	if from.Port != 0 || from.Groups != 0 {
+		s += fmt.Sprintf(" from={port=%d groups=%#x}", from.Port, from.Groups)
+	}
+	if from.HasNSID {
+		s += fmt.Sprintf(" nsid=%d", from.NSID)
+	}
+	if from.HasCreds {
+		s += fmt.Sprintf(" creds={pid=%d uid=%d gid=%d}", from.Creds.PID, from.Creds.UID, from.Creds.GID)
+	}
+	return s
 }
 
 // FormatMessage returns a one-line, human-readable description of m: its

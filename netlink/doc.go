@@ -23,12 +23,17 @@
 //	for m, err := range c.Dump(ctx, req) { ... }
 //	// Events: join groups, then stream.
 //	for m, err := range c.Messages(ctx) { ... }
+//	// Protocols without netlink headers (NETLINK_KOBJECT_UEVENT):
+//	b, from, err := c.ReceiveRaw(ctx)
 //
 // Every reply is checked: its sender must be the kernel (port 0) unless
 // Config.AllowUserSenders is set, since any local process can send to a
 // netlink socket; its sequence number and port must match the request, or
-// it is skipped as a leftover (see Conn.Stats). A datagram larger than the
-// receive buffer is never cut: Conn peeks at its size and grows the buffer.
+// it is skipped as a leftover (see Conn.Stats). With
+// Config.PassCredentials each datagram also carries the sender's
+// credentials, as the kernel saw them (Addr.Creds). A datagram larger
+// than the receive buffer is never cut: Conn peeks at its size and grows
+// the buffer.
 //
 // # Errors
 //

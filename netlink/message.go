@@ -241,7 +241,8 @@ func (p *Parser) Next() bool {
 		p.err = fmt.Errorf("%w: header says %d bytes, %d remain", ErrBadLength, h.Length, len(p.rest))
 		return false
 	}
-	p.cur = Message{Header: h, Data: p.rest[HeaderLen:h.Length:h.Length]}
+	p.cur.Header = h
+	p.cur.Data = p.rest[HeaderLen:h.Length:h.Length]
 	next := Align(int(h.Length))
 	if next > len(p.rest) {
 		next = len(p.rest) // last message may omit its padding

@@ -63,6 +63,7 @@ const (
 	solSocket     = 1   // SOL_SOCKET
 	soRcvbuf      = 8   // SO_RCVBUF
 	soRcvbufForce = 33  // SO_RCVBUFFORCE
+	soPasscred    = 16  // SO_PASSCRED
 )
 
 // SetOption turns a socket option on or off.

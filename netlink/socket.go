@@ -50,4 +50,21 @@ type Addr struct {
 	// NETLINK_LISTEN_ALL_NSID; valid when HasNSID is true.
 	NSID    int32
 	HasNSID bool
+	// Creds are the sender's credentials from an SCM_CREDENTIALS control
+	// message, which the kernel attaches to every datagram once
+	// Config.PassCredentials is set; valid when HasCreds is true. The
+	// kernel fills them in: a process can claim other credentials only
+	// with CAP_SYS_ADMIN (pid) and CAP_SETUID/CAP_SETGID (uid, gid).
+	Creds    Ucred
+	HasCreds bool
+}
+
+// Ucred is a sender's credentials (struct ucred), as seen from the
+// receiving socket's namespaces. The kernel's own messages carry PID 0 and
+// the namespace's root UID and GID (0 in a namespace of the initial user
+// namespace).
+type Ucred struct {
+	PID int32  // pid
+	UID uint32 // uid
+	GID uint32 // gid
 }
