@@ -98,6 +98,9 @@ Set NLKIT_DEBUG=1 to print every netlink message sent and received.`,
 	root.AddCommand(newHelloCmd(a))
 	root.AddCommand(newGenlCmd(a))
 	root.AddCommand(newCtCmd(a))
+	root.AddCommand(newUeventCmd(a))
+	root.AddCommand(newProcCmd(a), newSSCmd(a))
+	root.AddCommand(newAuditCmd(a))
 	root.AddCommand(newEthtoolCmd(a), newTaskstatsCmd(a))
 	return root
 }
