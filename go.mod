@@ -3,6 +3,7 @@ module github.com/nlkit/nlkit
 go 1.26.8
 
 require (
+	github.com/google/gopacket v1.1.19
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/sys v0.50.0
 )

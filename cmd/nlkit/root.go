@@ -97,6 +97,7 @@ Set NLKIT_DEBUG=1 to print every netlink message sent and received.`,
 	root.AddCommand(newRouteCmd(a))
 	root.AddCommand(newHelloCmd(a))
 	root.AddCommand(newGenlCmd(a))
+	root.AddCommand(newIDSCmd(a), newNflogCmd(a))
 	root.AddCommand(newCtCmd(a))
 	root.AddCommand(newUeventCmd(a))
 	root.AddCommand(newProcCmd(a), newSSCmd(a))
@@ -148,9 +149,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 // layerPrefix matches the package and operation prefixes library errors
 // carry ("rtnl: ", "netlink execute: "), at the start of the message or
 // of a wrapped part, and nowhere else (not inside kernel or user text).
+// Packages named like their command (taskstats, uevent, audit, ethtool,
+// nflog) keep their prefix: it tells the user which command spoke.
 // Operations that say nothing to a user (execute, dump, ...) go whole;
 // informative ones ("set option strict-check") keep all but "netlink".
-var layerPrefix = regexp.MustCompile(`(^|: )(?:(?:rtnl|genl|netlink (?:execute|dump|batch|receive|send|dial)): |netlink ((?:set|get|join|leave|close) ))`)
+var layerPrefix = regexp.MustCompile(`(^|: )(?:(?:rtnl|genl|netfilter|conntrack|nfqueue|connector|sockdiag|netlink (?:execute|dump|batch|receive|send|dial)): |netlink ((?:set|get|join|leave|close) ))`)
 
 // describeError turns an error into a sentence a user can act on.
 func describeError(err error) string {
@@ -158,7 +161,8 @@ func describeError(err error) string {
 	// ..."); a user needs what failed and why.
 	msg := layerPrefix.ReplaceAllString(err.Error(), "${1}${2}")
 	switch {
-	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES):
+	case (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES)) && !strings.Contains(msg, "CAP_") && !strings.Contains(msg, "needs root"):
+		// Families that know the capability they need say so themselves.
 		msg += " (this needs root or CAP_NET_ADMIN)"
 	case errors.Is(err, os.ErrNotExist) && strings.Contains(msg, "network namespace"):
 		msg += " (see `ip netns list`)"
