@@ -34,3 +34,13 @@ unit:
 
 fuzz:
 	./scripts/fuzz.sh
+
+# Route benchmark (issue 5, see BENCHMARKS.md): nlkit against
+# vishvananda/netlink, jsimonetti/rtnetlink, iproute2 and a C program on
+# libmnl, in a fresh network namespace. Needs root, cc and libmnl-dev
+# (installed here if missing); takes several minutes, so it is not part of
+# `make test`. Writes bench/results.json and prints the tables.
+# BENCHFLAGS passes options, e.g. BENCHFLAGS='-sizes 100000 -runs 1'.
+bench:
+	@test -f /usr/include/libmnl/libmnl.h || { apt-get update -qq && apt-get install -y -qq libmnl-dev; }
+	cd bench && $(GO) run ./route -out results.json $(BENCHFLAGS)

@@ -82,6 +82,12 @@ const ackTruesize = 1024
 //
 // Messages must be requests that produce no reply but an acknowledgement
 // (new, set and delete requests); replies to other requests are skipped.
+//
+// Each datagram is sent after the previous one's acknowledgement is read.
+// Sending ahead would gain nothing: the kernel processes a datagram
+// inside sendmsg, so its acknowledgement is already queued when the send
+// returns, and past about a hundred messages per datagram the time is the
+// kernel's own work on each message (see BENCHMARKS.md).
 func (c *Conn) ExecuteBatch(ctx context.Context, msgs []Message, opts *BatchOptions) (int, error) {
 	if opts == nil {
 		opts = &BatchOptions{}

@@ -1914,3 +1914,28 @@ func TestLargeReplyNotTruncated(t *testing.T) {
 		t.Fatalf("reply cut or changed: %d bytes", len(replies[0].Data))
 	}
 }
+
+// With ReadBufferSize a datagram is read in one call; one too large for
+// it is reported as ErrTruncated, never handed out cut, and the next
+// datagram reads normally.
+func TestReadBufferSize(t *testing.T) {
+	ep := nltest.NewEndpoint(31, nltest.Config{Groups: 1, ReceiveBuffer: 1 << 20})
+	c := dialFake(t, ep, &netlink.Config{Groups: 1, ReadBufferSize: 1024})
+	small := netlink.Message{Header: netlink.Header{Type: 0x12}, Data: make([]byte, 100)}
+	big := netlink.Message{Header: netlink.Header{Type: 0x12}, Data: make([]byte, 5000)}
+	for _, m := range []netlink.Message{small, big, small} {
+		if _, err := ep.Multicast(1, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	if msgs, err := c.Receive(ctx); err != nil || len(msgs[0].Data) != 100 {
+		t.Fatalf("first: %v %v", msgs, err)
+	}
+	if _, err := c.Receive(ctx); !errors.Is(err, netlink.ErrTruncated) {
+		t.Fatalf("oversized datagram: want ErrTruncated, got %v", err)
+	}
+	if msgs, err := c.Receive(ctx); err != nil || len(msgs[0].Data) != 100 {
+		t.Fatalf("after the oversized one: %v %v", msgs, err)
+	}
+}

@@ -29,9 +29,10 @@ func (overrunError) Error() string {
 }
 func (overrunError) Is(target error) bool { return target == syscall.ENOBUFS }
 
-// ErrTruncated would report a datagram larger than the receive buffer.
-// Conn never returns it for its own reads (it sizes the buffer first); it
-// exists for Socket implementations that cannot.
+// ErrTruncated reports a datagram larger than the receive buffer. Conn
+// returns it only with Config.ReadBufferSize set (it otherwise sizes the
+// buffer first, so nothing is ever cut); the datagram is then lost, and
+// reported rather than handed out cut.
 var ErrTruncated = errors.New("netlink: datagram truncated")
 
 // ErrSpoofed is the reason recorded (in debug output and Stats) for a

@@ -229,25 +229,29 @@ func (p *Parser) Reset(b []byte) { *p = Parser{rest: b} }
 // Next advances to the next message, reporting whether there is one. It
 // returns false at the end of the buffer or on a malformed message (see Err).
 func (p *Parser) Next() bool {
-	if p.err != nil || len(p.rest) == 0 {
+	rest := p.rest
+	if p.err != nil || len(rest) == 0 {
 		return false
 	}
-	if len(p.rest) < HeaderLen {
+	if len(rest) < HeaderLen {
 		p.err = ErrShortMessage
 		return false
 	}
-	h := parseHeader(p.rest)
-	if h.Length < HeaderLen || uint64(h.Length) > uint64(len(p.rest)) {
-		p.err = fmt.Errorf("%w: header says %d bytes, %d remain", ErrBadLength, h.Length, len(p.rest))
+	l := binary.NativeEndian.Uint32(rest)
+	if l < HeaderLen || uint64(l) > uint64(len(rest)) {
+		p.err = fmt.Errorf("%w: header says %d bytes, %d remain", ErrBadLength, l, len(rest))
 		return false
 	}
-	p.cur.Header = h
-	p.cur.Data = p.rest[HeaderLen:h.Length:h.Length]
-	next := Align(int(h.Length))
-	if next > len(p.rest) {
-		next = len(p.rest) // last message may omit its padding
+	// Stored field by field, the length checked apart: a Message built
+	// whole and copied into p.cur, or a Header read back from the copy,
+	// made Next two to three times slower (BenchmarkParser).
+	p.cur.Header = parseHeader(rest)
+	p.cur.Data = rest[HeaderLen:l:l]
+	next := Align(int(l))
+	if next > len(rest) {
+		next = len(rest) // last message may omit its padding
 	}
-	p.rest = p.rest[next:]
+	p.rest = rest[next:]
 	return true
 }
 

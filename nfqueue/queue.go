@@ -19,6 +19,12 @@ import (
 // queue, not the socket, is what fills first when the consumer is slow.
 const DefaultReceiveBuffer = 16 << 20
 
+// maxPacketMessage bounds one queued packet's netlink message: a payload
+// of at most 65535 bytes (the largest copy range) plus its metadata
+// attributes (headers, interfaces, timestamps, conntrack, security
+// context), with room to spare.
+const maxPacketMessage = 0xffff + 16<<10
+
 // Queue is a socket bound to one NFQUEUE queue: it receives the packets
 // that rules send to the queue and gives their verdicts.
 //
@@ -67,6 +73,11 @@ func Open(ctx context.Context, num uint16, cfg Config, nc *netlink.Config) (*Que
 	}
 	if dc.ReceiveBuffer == 0 {
 		dc.ReceiveBuffer, dc.ForceReceiveBuffer = DefaultReceiveBuffer, true
+	}
+	if dc.ReadBufferSize == 0 {
+		// A queued packet's message is at most the copy range (64 KiB)
+		// plus metadata: read each in one system call, not two.
+		dc.ReadBufferSize = maxPacketMessage
 	}
 	c, err := netfilter.Dial(&dc)
 	if err != nil {

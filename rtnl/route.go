@@ -531,6 +531,17 @@ func addrBytes(a netip.Addr, n int) ([16]byte, int, bool) {
 	return out, 0, false
 }
 
+// appendPrefix appends the address of p as attribute typ; it fails if p
+// is not of the route's family. (A function, not a closure over b: the
+// closure cost a third of MarshalBinary, BenchmarkRouteMarshal.)
+func appendPrefix(b []byte, typ uint16, what string, p netip.Prefix, fam uint8, alen int) ([]byte, error) {
+	v, n, ok := addrBytes(p.Addr(), alen)
+	if !ok {
+		return nil, fmt.Errorf("%s %s is not %s", what, p, familyName(fam))
+	}
+	return appendAttr(b, typ, v[:n]), nil
+}
+
 // appendGateway appends a as RTA_GATEWAY when it has the route's family,
 // and as RTA_VIA (struct rtvia) otherwise.
 func appendGateway(b []byte, a netip.Addr, alen int) []byte {
@@ -566,7 +577,13 @@ func familyName(family uint8) string {
 // iproute2 does. It applies no defaults and few checks: Client methods
 // validate routes before sending them.
 func (r *Route) MarshalBinary() ([]byte, error) {
-	b, err := r.appendBinary(make([]byte, rtMsgLen, 128))
+	// An IPv4 route with a gateway, a device, a source and a metric
+	// takes 60 bytes: 64 saves half of a batch's memory per route.
+	size := 128
+	if routeAddrLen(r.family()) == 4 && r.MultiPath == nil && r.Metrics == nil {
+		size = 64
+	}
+	b, err := r.appendBinary(make([]byte, rtMsgLen, size))
 	if err != nil {
 		return nil, fmt.Errorf("rtnl: encode route %s: %w", r.Dst, err)
 	}
@@ -592,21 +609,14 @@ func (r *Route) appendBinary(b []byte) ([]byte, error) {
 	b[7] = uint8(r.Type)
 	binary.NativeEndian.PutUint32(b[8:], uint32(r.Flags))
 
-	prefix := func(typ uint16, what string, p netip.Prefix) error {
-		v, n, ok := addrBytes(p.Addr(), alen)
-		if !ok {
-			return fmt.Errorf("%s %s is not %s", what, p, familyName(fam))
-		}
-		b = appendAttr(b, typ, v[:n])
-		return nil
-	}
+	var err error
 	if r.Dst.IsValid() && (r.Dst.Bits() > 0 || !r.Dst.Addr().IsUnspecified()) {
-		if err := prefix(rtaDst, "destination", r.Dst); err != nil {
+		if b, err = appendPrefix(b, rtaDst, "destination", r.Dst, fam, alen); err != nil {
 			return nil, err
 		}
 	}
 	if r.Src.IsValid() {
-		if err := prefix(rtaSrc, "source", r.Src); err != nil {
+		if b, err = appendPrefix(b, rtaSrc, "source", r.Src, fam, alen); err != nil {
 			return nil, err
 		}
 	}
@@ -786,15 +796,13 @@ func (r *Route) unmarshal(b []byte) error {
 	if len(b) < rtMsgLen {
 		return fmt.Errorf("%d bytes, shorter than rtmsg", len(b))
 	}
-	*r = Route{
-		Family:   b[0],
-		TOS:      b[3],
-		Table:    uint32(b[4]),
-		Protocol: RouteProtocol(b[5]),
-		Scope:    Scope(b[6]),
-		Type:     RouteType(b[7]),
-		Flags:    RouteFlags(binary.NativeEndian.Uint32(b[8:])),
-	}
+	// Cleared, then set field by field: a Route literal assigned to *r
+	// is built on the stack and copied, and the copy stalled for a
+	// quarter of the decoding time (BenchmarkRouteDecode).
+	*r = Route{}
+	r.Family, r.TOS, r.Table = b[0], b[3], uint32(b[4])
+	r.Protocol, r.Scope, r.Type = RouteProtocol(b[5]), Scope(b[6]), RouteType(b[7])
+	r.Flags = RouteFlags(binary.NativeEndian.Uint32(b[8:]))
 	dstLen, srcLen := int(b[1]), int(b[2])
 	alen := routeAddrLen(r.Family)
 	var dst, src netip.Addr
