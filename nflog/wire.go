@@ -53,9 +53,7 @@ const (
 const (
 	cmdBind = 1 // NFULNL_CFG_CMD_BIND
 
-	packetHdrLen = 4  // sizeof(struct nfulnl_msg_packet_hdr)
-	hwAddrLen    = 12 // sizeof(struct nfulnl_msg_packet_hw)
-	timestampLen = 16 // sizeof(struct nfulnl_msg_packet_timestamp)
+	packetHdrLen = 4 // sizeof(struct nfulnl_msg_packet_hdr)
 )
 
 // CopyMode says how much of each packet the kernel sends.
@@ -118,34 +116,17 @@ func (f Flags) String() string {
 	return strings.Join(parts, "|")
 }
 
-// Hook is the netfilter hook a packet was logged at (enum nf_inet_hooks).
-type Hook uint8
+// Hook is the netfilter hook a packet was seen at (enum nf_inet_hooks).
+type Hook = netfilter.Hook
 
 // Hooks.
 const (
-	HookPrerouting  Hook = 0 // NF_INET_PRE_ROUTING
-	HookInput       Hook = 1 // NF_INET_LOCAL_IN
-	HookForward     Hook = 2 // NF_INET_FORWARD
-	HookOutput      Hook = 3 // NF_INET_LOCAL_OUT
-	HookPostrouting Hook = 4 // NF_INET_POST_ROUTING
+	HookPrerouting  = netfilter.HookPrerouting  // NF_INET_PRE_ROUTING
+	HookInput       = netfilter.HookInput       // NF_INET_LOCAL_IN
+	HookForward     = netfilter.HookForward     // NF_INET_FORWARD
+	HookOutput      = netfilter.HookOutput      // NF_INET_LOCAL_OUT
+	HookPostrouting = netfilter.HookPostrouting // NF_INET_POST_ROUTING
 )
-
-// String returns the hook's name as nft spells it.
-func (h Hook) String() string {
-	switch h {
-	case HookPrerouting:
-		return "prerouting"
-	case HookInput:
-		return "input"
-	case HookForward:
-		return "forward"
-	case HookOutput:
-		return "output"
-	case HookPostrouting:
-		return "postrouting"
-	}
-	return fmt.Sprintf("hook(%d)", uint8(h))
-}
 
 // Packet is a logged packet (NFULNL_MSG_PACKET) with its metadata.
 // Attributes the kernel left out are zero; Has fields tell a zero value
@@ -211,16 +192,11 @@ func (p *Packet) UnmarshalBinary(b []byte) error {
 		case attrMark:
 			p.Mark = d.Uint32()
 		case attrTimestamp:
-			v := d.Bytes()
-			if len(v) != timestampLen {
-				return fmt.Errorf("nflog: decode packet: timestamp of %d bytes, want %d", len(v), timestampLen)
+			t, err := netfilter.ParseTimestamp(d.Bytes())
+			if err != nil {
+				return fmt.Errorf("nflog: decode packet: %w", err)
 			}
-			sec := int64(binary.BigEndian.Uint64(v[0:8]))
-			usec := int64(binary.BigEndian.Uint64(v[8:16]))
-			if usec < 0 || usec >= 1e6 {
-				return fmt.Errorf("nflog: decode packet: timestamp with %d microseconds", uint64(usec))
-			}
-			p.Timestamp = time.Unix(sec, usec*1000)
+			p.Timestamp = t
 		case attrInDev:
 			p.InDev = d.Uint32()
 		case attrOutDev:
@@ -230,15 +206,11 @@ func (p *Packet) UnmarshalBinary(b []byte) error {
 		case attrPhysOutDev:
 			p.PhysOutDev = d.Uint32()
 		case attrHWAddr:
-			v := d.Bytes()
-			if len(v) < hwAddrLen {
-				return fmt.Errorf("nflog: decode packet: hardware address attribute of %d bytes, want %d", len(v), hwAddrLen)
+			hw, err := netfilter.ParseHWAddr(d.Bytes())
+			if err != nil {
+				return fmt.Errorf("nflog: decode packet: %w", err)
 			}
-			n := int(binary.BigEndian.Uint16(v[0:2]))
-			if n > 8 {
-				return fmt.Errorf("nflog: decode packet: hardware address of %d bytes, at most 8 fit", n)
-			}
-			p.HWAddr = net.HardwareAddr(append([]byte{}, v[4:4+n]...))
+			p.HWAddr = hw
 		case attrPayload:
 			p.Payload = append([]byte{}, d.Bytes()...)
 		case attrPrefix:
@@ -294,8 +266,7 @@ func (p *Packet) MarshalBinary() ([]byte, error) {
 		e.Uint32(attrMark, p.Mark)
 	}
 	if !p.Timestamp.IsZero() {
-		ts := binary.BigEndian.AppendUint64(nil, uint64(p.Timestamp.Unix()))
-		e.Bytes(attrTimestamp, binary.BigEndian.AppendUint64(ts, uint64(p.Timestamp.Nanosecond()/1000)))
+		e.Bytes(attrTimestamp, netfilter.AppendTimestamp(nil, p.Timestamp))
 	}
 	for _, a := range []struct {
 		typ uint16
@@ -306,13 +277,11 @@ func (p *Packet) MarshalBinary() ([]byte, error) {
 		}
 	}
 	if len(p.HWAddr) > 0 {
-		if len(p.HWAddr) > 8 {
-			return nil, fmt.Errorf("nflog: encode packet: hardware address of %d bytes, at most 8 fit", len(p.HWAddr))
+		hw, err := netfilter.AppendHWAddr(nil, p.HWAddr)
+		if err != nil {
+			return nil, fmt.Errorf("nflog: encode packet: %w", err)
 		}
-		hw := binary.BigEndian.AppendUint16(nil, uint16(len(p.HWAddr)))
-		var a [10]byte
-		copy(a[2:], p.HWAddr)
-		e.Bytes(attrHWAddr, append(hw, a[:]...))
+		e.Bytes(attrHWAddr, hw)
 	}
 	if p.HWType != 0 {
 		e.Uint16(attrHWType, p.HWType)

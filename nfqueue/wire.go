@@ -58,11 +58,9 @@ const (
 )
 
 const (
-	packetHdrLen  = 7  // sizeof(struct nfqnl_msg_packet_hdr), packed
-	hwAddrLen     = 12 // sizeof(struct nfqnl_msg_packet_hw)
-	timestampLen  = 16 // sizeof(struct nfqnl_msg_packet_timestamp)
-	verdictHdrLen = 8  // sizeof(struct nfqnl_msg_verdict_hdr)
-	paramsLen     = 5  // sizeof(struct nfqnl_msg_config_params), packed
+	packetHdrLen  = 7 // sizeof(struct nfqnl_msg_packet_hdr), packed
+	verdictHdrLen = 8 // sizeof(struct nfqnl_msg_verdict_hdr)
+	paramsLen     = 5 // sizeof(struct nfqnl_msg_config_params), packed
 )
 
 // DefaultMaxLen is the kernel's queue length when none is configured
@@ -188,35 +186,17 @@ func (v Verdict) String() string {
 	return fmt.Sprintf("verdict(%#x)", uint32(v))
 }
 
-// Hook is the netfilter hook a packet was queued from (enum
-// nf_inet_hooks).
-type Hook uint8
+// Hook is the netfilter hook a packet was seen at (enum nf_inet_hooks).
+type Hook = netfilter.Hook
 
 // Hooks.
 const (
-	HookPrerouting  Hook = 0 // NF_INET_PRE_ROUTING
-	HookInput       Hook = 1 // NF_INET_LOCAL_IN
-	HookForward     Hook = 2 // NF_INET_FORWARD
-	HookOutput      Hook = 3 // NF_INET_LOCAL_OUT
-	HookPostrouting Hook = 4 // NF_INET_POST_ROUTING
+	HookPrerouting  = netfilter.HookPrerouting  // NF_INET_PRE_ROUTING
+	HookInput       = netfilter.HookInput       // NF_INET_LOCAL_IN
+	HookForward     = netfilter.HookForward     // NF_INET_FORWARD
+	HookOutput      = netfilter.HookOutput      // NF_INET_LOCAL_OUT
+	HookPostrouting = netfilter.HookPostrouting // NF_INET_POST_ROUTING
 )
-
-// String returns the hook's name as nft spells it ("input", ...).
-func (h Hook) String() string {
-	switch h {
-	case HookPrerouting:
-		return "prerouting"
-	case HookInput:
-		return "input"
-	case HookForward:
-		return "forward"
-	case HookOutput:
-		return "output"
-	case HookPostrouting:
-		return "postrouting"
-	}
-	return fmt.Sprintf("hook(%d)", uint8(h))
-}
 
 // CTInfo is the conntrack state of a packet (enum ip_conntrack_info).
 type CTInfo uint32
@@ -332,14 +312,11 @@ func (p *Packet) UnmarshalBinary(b []byte) error {
 		case attrMark:
 			p.Mark = d.Uint32()
 		case attrTimestamp:
-			v := d.Bytes()
-			if len(v) != timestampLen {
-				return fmt.Errorf("nfqueue: decode packet: timestamp of %d bytes, want %d", len(v), timestampLen)
+			t, err := netfilter.ParseTimestamp(d.Bytes())
+			if err != nil {
+				return fmt.Errorf("nfqueue: decode packet: %w", err)
 			}
-			if usec := binary.BigEndian.Uint64(v[8:16]); usec >= 1e6 {
-				return fmt.Errorf("nfqueue: decode packet: timestamp with %d microseconds", usec)
-			}
-			p.Timestamp = parseTimestamp(v)
+			p.Timestamp = t
 		case attrInDev:
 			p.InDev = d.Uint32()
 		case attrOutDev:
@@ -349,7 +326,7 @@ func (p *Packet) UnmarshalBinary(b []byte) error {
 		case attrPhysOutDev:
 			p.PhysOutDev = d.Uint32()
 		case attrHWAddr:
-			hw, err := parseHWAddr(d.Bytes())
+			hw, err := netfilter.ParseHWAddr(d.Bytes())
 			if err != nil {
 				return fmt.Errorf("nfqueue: decode packet: %w", err)
 			}
@@ -414,7 +391,7 @@ func (p *Packet) MarshalBinary() ([]byte, error) {
 		e.Uint32(attrMark, p.Mark)
 	}
 	if !p.Timestamp.IsZero() {
-		e.Bytes(attrTimestamp, appendTimestamp(nil, p.Timestamp))
+		e.Bytes(attrTimestamp, netfilter.AppendTimestamp(nil, p.Timestamp))
 	}
 	for _, a := range []struct {
 		typ uint16
@@ -425,7 +402,7 @@ func (p *Packet) MarshalBinary() ([]byte, error) {
 		}
 	}
 	if len(p.HWAddr) > 0 {
-		hw, err := appendHWAddr(nil, p.HWAddr)
+		hw, err := netfilter.AppendHWAddr(nil, p.HWAddr)
 		if err != nil {
 			return nil, fmt.Errorf("nfqueue: encode packet: %w", err)
 		}
@@ -466,43 +443,6 @@ func (p *Packet) MarshalBinary() ([]byte, error) {
 		return nil, fmt.Errorf("nfqueue: encode packet: %w", err)
 	}
 	return b, nil
-}
-
-// parseTimestamp decodes struct nfqnl_msg_packet_timestamp (be64 sec,
-// be64 usec); the caller checked the length.
-func parseTimestamp(b []byte) time.Time {
-	sec := int64(binary.BigEndian.Uint64(b[0:8]))
-	usec := int64(binary.BigEndian.Uint64(b[8:16]))
-	return time.Unix(sec, usec*1000)
-}
-
-func appendTimestamp(b []byte, t time.Time) []byte {
-	b = binary.BigEndian.AppendUint64(b, uint64(t.Unix()))
-	return binary.BigEndian.AppendUint64(b, uint64(t.Nanosecond()/1000))
-}
-
-// parseHWAddr decodes struct nfqnl_msg_packet_hw (and NFLOG's, which is
-// the same): be16 length, 2 bytes of padding, 8 bytes of address.
-func parseHWAddr(b []byte) (net.HardwareAddr, error) {
-	if len(b) < hwAddrLen {
-		return nil, fmt.Errorf("hardware address attribute of %d bytes, want %d", len(b), hwAddrLen)
-	}
-	n := int(binary.BigEndian.Uint16(b[0:2]))
-	if n > 8 {
-		return nil, fmt.Errorf("hardware address of %d bytes, at most 8 fit", n)
-	}
-	return net.HardwareAddr(append([]byte{}, b[4:4+n]...)), nil
-}
-
-func appendHWAddr(b []byte, hw net.HardwareAddr) ([]byte, error) {
-	if len(hw) > 8 {
-		return nil, fmt.Errorf("hardware address of %d bytes, at most 8 fit", len(hw))
-	}
-	b = binary.BigEndian.AppendUint16(b, uint16(len(hw)))
-	b = append(b, 0, 0)
-	var a [8]byte
-	copy(a[:], hw)
-	return append(b, a[:]...), nil
 }
 
 // Config is a queue's configuration, sent with NFQNL_MSG_CONFIG.
