@@ -122,8 +122,13 @@ func addrSetup(t *testing.T) (*nstest.NS, *rtnl.Client, int32, int32) {
 	ns := nstest.New(t)
 	// No duplicate address detection: "tentative" would otherwise change
 	// between two reads of the same addresses.
-	ns.Exec(t, "sh", "-c", "echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad")
+	// The kernel runs DAD if either "all" or the device asks for it.
+	ns.Exec(t, "sh", "-c", "echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad")
+	// And no kernel-generated link-local addresses, whose flags change as
+	// the kernel works on them: only the test's own addresses are listed.
 	ns.Batch(t, `link add va type veth peer name vb
+link set va addrgenmode none
+link set vb addrgenmode none
 link set va up
 link set vb up
 `)
