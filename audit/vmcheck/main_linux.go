@@ -5,9 +5,9 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"github.com/nlkit/nlkit/internal/vmcheck"
 	"os"
 	"regexp"
-	"runtime/debug"
 	"time"
 
 	"github.com/nlkit/nlkit/audit"
@@ -24,25 +24,22 @@ type env struct {
 	daemon  *audit.Listener // registered by the daemon check
 }
 
-type check struct {
-	name string
-	fn   func(*env) error
-}
+type check = vmcheck.Check[*env]
 
 var checks = []check{
-	{"status", checkStatus},
-	{"enable", checkEnable},
-	{"rules", checkRules},
-	{"rules/errors", checkRuleErrors},
-	{"daemon/register", checkRegister},
-	{"daemon/events", checkEvents},
-	{"daemon/capture", checkCapture},
-	{"cli", checkCLI},
-	{"unprivileged", checkUnprivileged},
-	{"daemon/close", checkClose},
-	{"cli/watch", checkCLIWatch},
-	{"readlog", checkReadLog},
-	{"restore", checkRestore},
+	{Name: "status", Fn: checkStatus},
+	{Name: "enable", Fn: checkEnable},
+	{Name: "rules", Fn: checkRules},
+	{Name: "rules/errors", Fn: checkRuleErrors},
+	{Name: "daemon/register", Fn: checkRegister},
+	{Name: "daemon/events", Fn: checkEvents},
+	{Name: "daemon/capture", Fn: checkCapture},
+	{Name: "cli", Fn: checkCLI},
+	{Name: "unprivileged", Fn: checkUnprivileged},
+	{Name: "daemon/close", Fn: checkClose},
+	{Name: "cli/watch", Fn: checkCLIWatch},
+	{Name: "readlog", Fn: checkReadLog},
+	{Name: "restore", Fn: checkRestore},
 }
 
 // Paths and keys of the rules the checks add.
@@ -77,43 +74,13 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("vmcheck: pid %d\n", os.Getpid())
-	start := time.Now()
-	passed, failed := 0, 0
-	for _, c := range checks {
-		if !re.MatchString(c.name) && c.name != "restore" {
-			continue
-		}
-		fmt.Printf("=== CHECK %s\n", c.name)
-		t0 := time.Now()
-		err := runCheck(c, e)
-		d := time.Since(t0).Round(time.Millisecond)
-		if err != nil {
-			failed++
-			fmt.Printf("--- FAIL %s (%v): %v\n", c.name, d, err)
-		} else {
-			passed++
-			fmt.Printf("--- PASS %s (%v)\n", c.name, d)
-		}
-	}
-	fmt.Printf("vmcheck: %d passed, %d failed in %v\n", passed, failed, time.Since(start).Round(time.Millisecond))
-	if failed > 0 || passed == 0 {
+	if !vmcheck.Run(checks, e, func(name string) bool { return re.MatchString(name) || name == "restore" }) {
 		os.Exit(1)
 	}
 }
 
-func runCheck(c check, e *env) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return c.fn(e)
-}
-
 // logf prints a detail line under the current check.
-func logf(format string, a ...any) {
-	fmt.Printf("    "+format+"\n", a...)
-}
+func logf(format string, a ...any) { vmcheck.Logf(format, a...) }
 
 // timeout returns a context that ends after d (5 s if d is 0).
 func timeout(d time.Duration) (context.Context, context.CancelFunc) {

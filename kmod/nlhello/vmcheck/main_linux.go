@@ -3,9 +3,9 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/nlkit/nlkit/internal/vmcheck"
 	"os"
 	"regexp"
-	"runtime/debug"
 	"time"
 )
 
@@ -20,36 +20,33 @@ type env struct {
 	nlkit        string // path of the nlkit binary, for the cli check
 }
 
-type check struct {
-	name string
-	fn   func(*env) error
-}
+type check = vmcheck.Check[*env]
 
 var checks = []check{
-	{"raw/hello", checkRawHello},
-	{"raw/hello-ack", checkRawHelloAck},
-	{"raw/malformed", checkRawMalformed},
-	{"raw/ignored", checkRawIgnored},
-	{"raw/control", checkRawControl},
-	{"raw/batch", checkRawBatch},
-	{"raw/big-hello", checkRawBigHello},
-	{"raw/stats", checkRawStats},
-	{"raw/fuzz", checkRawFuzz},
-	{"genl/hello", checkGenlHello},
-	{"genl/malformed", checkGenlMalformed},
-	{"genl/stats", checkGenlStats},
-	{"genl/fuzz", checkGenlFuzz},
-	{"unprivileged", checkUnprivileged},
-	{"packets/no-listener", checkPacketsNoListener},
-	{"packets/listeners", checkPacketsListeners},
-	{"packets/buffer-full", checkPacketsBufferFull},
-	{"cli", checkCLI},
-	{"netns", checkNetNS},
-	{"flood", checkFlood},
-	{"rmmod/busy", checkRmmodBusy},
-	{"rmmod/under-load", checkRmmodUnderLoad},
-	{"insmod/bad-params", checkInsmodBadParams},
-	{"insmod/params", checkInsmodParams},
+	{Name: "raw/hello", Fn: checkRawHello},
+	{Name: "raw/hello-ack", Fn: checkRawHelloAck},
+	{Name: "raw/malformed", Fn: checkRawMalformed},
+	{Name: "raw/ignored", Fn: checkRawIgnored},
+	{Name: "raw/control", Fn: checkRawControl},
+	{Name: "raw/batch", Fn: checkRawBatch},
+	{Name: "raw/big-hello", Fn: checkRawBigHello},
+	{Name: "raw/stats", Fn: checkRawStats},
+	{Name: "raw/fuzz", Fn: checkRawFuzz},
+	{Name: "genl/hello", Fn: checkGenlHello},
+	{Name: "genl/malformed", Fn: checkGenlMalformed},
+	{Name: "genl/stats", Fn: checkGenlStats},
+	{Name: "genl/fuzz", Fn: checkGenlFuzz},
+	{Name: "unprivileged", Fn: checkUnprivileged},
+	{Name: "packets/no-listener", Fn: checkPacketsNoListener},
+	{Name: "packets/listeners", Fn: checkPacketsListeners},
+	{Name: "packets/buffer-full", Fn: checkPacketsBufferFull},
+	{Name: "cli", Fn: checkCLI},
+	{Name: "netns", Fn: checkNetNS},
+	{Name: "flood", Fn: checkFlood},
+	{Name: "rmmod/busy", Fn: checkRmmodBusy},
+	{Name: "rmmod/under-load", Fn: checkRmmodUnderLoad},
+	{Name: "insmod/bad-params", Fn: checkInsmodBadParams},
+	{Name: "insmod/params", Fn: checkInsmodParams},
 }
 
 func main() {
@@ -80,40 +77,10 @@ func main() {
 	}
 	fmt.Printf("vmcheck: ko=%s ifname=%s protocol=%d seed=%d\n", e.ko, e.ifname, e.protocol, e.seed)
 
-	start := time.Now()
-	passed, failed := 0, 0
-	for _, c := range checks {
-		if !re.MatchString(c.name) {
-			continue
-		}
-		fmt.Printf("=== CHECK %s\n", c.name)
-		t0 := time.Now()
-		err := runCheck(c, e)
-		d := time.Since(t0).Round(time.Millisecond)
-		if err != nil {
-			failed++
-			fmt.Printf("--- FAIL %s (%v): %v\n", c.name, d, err)
-		} else {
-			passed++
-			fmt.Printf("--- PASS %s (%v)\n", c.name, d)
-		}
-	}
-	fmt.Printf("vmcheck: %d passed, %d failed in %v\n", passed, failed, time.Since(start).Round(time.Millisecond))
-	if failed > 0 || passed == 0 {
+	if !vmcheck.Run(checks, e, func(name string) bool { return re.MatchString(name) }) {
 		os.Exit(1)
 	}
 }
 
-func runCheck(c check, e *env) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return c.fn(e)
-}
-
 // logf prints a detail line under the current check.
-func logf(format string, a ...any) {
-	fmt.Printf("    "+format+"\n", a...)
-}
+func logf(format string, a ...any) { vmcheck.Logf(format, a...) }
